@@ -1,0 +1,195 @@
+package component
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/rdspark/gen/generator/config"
+)
+
+// Pod Security Admission levels.
+const (
+	Restricted = "restricted"
+	Baseline   = "baseline"
+)
+
+// PartOf is the app.kubernetes.io/part-of label of everything gen renders.
+const PartOf = "spark-platform"
+
+// Labels are the recommended labels of a component's objects; the selector
+// labels are the first two, so they never change when the version does.
+func Labels(name, component string) map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/name":       name,
+		"app.kubernetes.io/component":  component,
+		"app.kubernetes.io/part-of":    PartOf,
+		"app.kubernetes.io/managed-by": "gen",
+	}
+}
+
+// SelectorLabels are the immutable subset of Labels used in selectors.
+func SelectorLabels(name, component string) map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/name":      name,
+		"app.kubernetes.io/component": component,
+	}
+}
+
+// Meta is ObjectMeta with name, namespace and labels.
+func Meta(name, namespace string, labels map[string]string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels}
+}
+
+// TypeMeta for k8s.io/api objects, which do not set it themselves.
+func TypeMeta(apiVersion, kind string) metav1.TypeMeta {
+	return metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
+}
+
+// Namespace is a namespace with Pod Security Admission labels: enforce at
+// level, and always warn and audit at restricted so any drift shows up.
+func Namespace(name, enforce string) *corev1.Namespace {
+	labels := map[string]string{
+		"app.kubernetes.io/part-of":                  PartOf,
+		"app.kubernetes.io/managed-by":               "gen",
+		"pod-security.kubernetes.io/enforce":         enforce,
+		"pod-security.kubernetes.io/enforce-version": "latest",
+		"pod-security.kubernetes.io/warn":            Restricted,
+		"pod-security.kubernetes.io/warn-version":    "latest",
+		"pod-security.kubernetes.io/audit":           Restricted,
+		"pod-security.kubernetes.io/audit-version":   "latest",
+	}
+	return &corev1.Namespace{TypeMeta: TypeMeta("v1", "Namespace"), ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+}
+
+// PodSecurity is the pod-level context of the restricted Pod Security Standard.
+func PodSecurity(uid int64) *corev1.PodSecurityContext {
+	return &corev1.PodSecurityContext{
+		RunAsNonRoot:   ptr.To(true),
+		RunAsUser:      ptr.To(uid),
+		RunAsGroup:     ptr.To(uid),
+		FSGroup:        ptr.To(uid),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// ContainerSecurity is the container-level context of the restricted standard
+// with a read-only root filesystem; writable paths are emptyDir volumes.
+func ContainerSecurity() *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		ReadOnlyRootFilesystem:   ptr.To(true),
+		RunAsNonRoot:             ptr.To(true),
+		Privileged:               ptr.To(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// Resources converts validated config quantities into requirements.
+func Resources(r config.Resources) corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse(r.Requests.CPU),
+			corev1.ResourceMemory: resource.MustParse(r.Requests.Memory),
+		},
+		Limits: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse(r.Limits.CPU),
+			corev1.ResourceMemory: resource.MustParse(r.Limits.Memory),
+		},
+	}
+}
+
+// EmptyDir is a memory-backed-by-default scratch volume with a size limit.
+func EmptyDir(name, sizeLimit string) corev1.Volume {
+	q := resource.MustParse(sizeLimit)
+	return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &q}}}
+}
+
+// Image puts the registry mirror, when configured, in front of ref.
+func Image(images config.Images, ref string) string {
+	if images.RegistryMirror == "" {
+		return ref
+	}
+	return images.RegistryMirror + "/" + ref
+}
+
+// SecretEnv is an environment variable read from a key of a Secret.
+func SecretEnv(name, secret, key string) corev1.EnvVar {
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: secret},
+		Key:                  key,
+	}}}
+}
+
+// Keys of the MinIO credentials Secret that gen bootstrap creates.
+const (
+	CredentialsUserKey     = "rootUser"
+	CredentialsPasswordKey = "rootPassword"
+)
+
+// Platform namespaces.
+const (
+	ArgoCDNamespace        = "argocd"
+	MinIONamespace         = "minio"
+	SparkOperatorNamespace = "spark-operator"
+	HistoryNamespace       = "spark-history"
+)
+
+// IngressControllerNamespace is where k3s runs Traefik; NetworkPolicies let it in.
+const IngressControllerNamespace = "kube-system"
+
+// NamespacePeer selects every pod of one namespace.
+func NamespacePeer(namespace string) networkingv1.NetworkPolicyPeer {
+	return networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{
+		MatchLabels: map[string]string{"kubernetes.io/metadata.name": namespace},
+	}}
+}
+
+// IngressRule routes every path of host (empty in bases: overlays add it) to a
+// named port of a Service.
+func IngressRule(host, service, port string) networkingv1.IngressRule {
+	return networkingv1.IngressRule{
+		Host: host,
+		IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+			Paths: []networkingv1.HTTPIngressPath{{
+				Path:     "/",
+				PathType: ptr.To(networkingv1.PathTypePrefix),
+				Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+					Name: service,
+					Port: networkingv1.ServiceBackendPort{Name: port},
+				}},
+			}},
+		}},
+	}
+}
+
+// Hash is a short, stable digest of string data (sorted by key), used to roll
+// pods when the configuration they read changes.
+func Hash(data map[string]string) string {
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(data[k]), data[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// ContainerSecurityWritable is ContainerSecurity with a writable root
+// filesystem, for Spark drivers and executors, which write to their work dir.
+func ContainerSecurityWritable() *corev1.SecurityContext {
+	sc := ContainerSecurity()
+	sc.ReadOnlyRootFilesystem = ptr.To(false)
+	return sc
+}

@@ -1,0 +1,72 @@
+package config
+
+// Default is the built-in configuration: the full platform on Rancher Desktop.
+// gen render without a gen.yaml renders exactly this.
+func Default() Platform {
+	return Platform{
+		APIVersion: APIVersion,
+		Kind:       Kind,
+		Spec: Spec{
+			Git: Git{
+				RepoURL:  "https://github.com/rdspark/gen.git",
+				Revision: "main",
+				Path:     ".",
+			},
+			Environments: []Environment{DefaultEnvironment()},
+			ArgoCD: ArgoCD{
+				Version:          "3.6.3",
+				ManifestsBaseURL: "https://raw.githubusercontent.com/argoproj/argo-cd",
+			},
+			MinIO: MinIO{
+				// The last community image; minio/minio is gone from Docker Hub.
+				Image:             "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z",
+				Storage:           "20Gi",
+				Bucket:            "spark",
+				EventLogPrefix:    "spark-events",
+				CredentialsSecret: "minio-root",
+				Resources:         resources("250m", "512Mi", "1", "1Gi"),
+			},
+			SparkOperator: SparkOperator{
+				Version:           "2.5.2",
+				Image:             "ghcr.io/kubeflow/spark-operator/controller:2.5.2",
+				CRDBaseURL:        "https://raw.githubusercontent.com/kubeflow/spark-operator",
+				JobNamespaces:     []string{"spark-jobs"},
+				Webhook:           true,
+				ControllerWorkers: 10,
+				Resources:         resources("100m", "128Mi", "500m", "512Mi"),
+			},
+			HistoryServer: HistoryServer{
+				Image:     "ghcr.io/rdspark/spark-s3a",
+				Tag:       "3.5.8",
+				Resources: resources("250m", "1Gi", "1", "2Gi"),
+				Cleaner:   Cleaner{Enabled: true, Interval: "1d", MaxAge: "7d"},
+			},
+		},
+	}
+}
+
+// DefaultEnvironment is the laptop: Rancher Desktop's k3s with Traefik and
+// local-path storage, at the node address Rancher Desktop on macOS gives.
+func DefaultEnvironment() Environment {
+	small := resources("50m", "256Mi", "500m", "768Mi")
+	operator := resources("50m", "64Mi", "250m", "256Mi")
+	return Environment{
+		Name:                  "rancher-desktop",
+		NodeIP:                "192.168.64.3",
+		IngressClassName:      "traefik",
+		StorageClassName:      "local-path",
+		ReconciliationTimeout: "60s",
+		Resources: EnvironmentResources{
+			MinIO:         &small,
+			SparkOperator: &operator,
+			HistoryServer: &small,
+		},
+	}
+}
+
+func resources(cpuRequest, memoryRequest, cpuLimit, memoryLimit string) Resources {
+	return Resources{
+		Requests: ResourceList{CPU: cpuRequest, Memory: memoryRequest},
+		Limits:   ResourceList{CPU: cpuLimit, Memory: memoryLimit},
+	}
+}

@@ -1,0 +1,292 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Supported release lines. Argo CD 2.x is end of life; the tree's patches and
+// the operator RBAC are authored from the facts of these lines.
+var (
+	SupportedArgoCDMajors        = []int{3}
+	SupportedSparkOperatorMajors = []int{2}
+)
+
+// PlatformNamespaces are the namespaces the platform components own; job
+// namespaces must not reuse them.
+var PlatformNamespaces = []string{"argocd", "minio", "spark-operator", "spark-history"}
+
+// Validate checks every value and returns all problems at once, each naming
+// its field path. It expects a completed config (see Complete).
+func (p *Platform) Validate() error {
+	var errs field.ErrorList
+	spec := field.NewPath("spec")
+	s := p.Spec
+
+	g := spec.Child("git")
+	errs = append(errs, validateGitURL(g.Child("repoURL"), s.Git.RepoURL)...)
+	if strings.TrimSpace(s.Git.Revision) == "" {
+		errs = append(errs, field.Required(g.Child("revision"), "a branch, tag or commit"))
+	}
+	errs = append(errs, validateRepoPath(g.Child("path"), s.Git.Path)...)
+
+	if m := s.Images.RegistryMirror; m != "" && !mirrorPattern.MatchString(m) {
+		errs = append(errs, field.Invalid(spec.Child("images", "registryMirror"), m, "must be a registry host with an optional path, without scheme or trailing slash (registry.example.com/mirror)"))
+	}
+
+	envs := spec.Child("environments")
+	if len(s.Environments) == 0 {
+		errs = append(errs, field.Required(envs, "at least one environment"))
+	}
+	seen := map[string]bool{}
+	for i, env := range s.Environments {
+		errs = append(errs, validateEnvironment(envs.Index(i), env, seen)...)
+	}
+
+	a := spec.Child("argocd")
+	errs = append(errs, validateVersion(a.Child("version"), s.ArgoCD.Version, SupportedArgoCDMajors)...)
+	errs = append(errs, validateHTTPURL(a.Child("manifestsBaseURL"), s.ArgoCD.ManifestsBaseURL)...)
+
+	m := spec.Child("minio")
+	errs = append(errs, validateImage(m.Child("image"), s.MinIO.Image, true)...)
+	errs = append(errs, validatePositiveQuantity(m.Child("storage"), s.MinIO.Storage)...)
+	if !bucketPattern.MatchString(s.MinIO.Bucket) || strings.Contains(s.MinIO.Bucket, "..") {
+		errs = append(errs, field.Invalid(m.Child("bucket"), s.MinIO.Bucket, "must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"))
+	}
+	if !prefixPattern.MatchString(s.MinIO.EventLogPrefix) {
+		errs = append(errs, field.Invalid(m.Child("eventLogPrefix"), s.MinIO.EventLogPrefix, "must be a folder like spark-events or logs/spark: letters, digits, '-', '_', '.', separated by single '/'"))
+	}
+	errs = append(errs, validateName(m.Child("credentialsSecret"), s.MinIO.CredentialsSecret, validation.IsDNS1123Subdomain)...)
+	errs = append(errs, validateResources(m.Child("resources"), s.MinIO.Resources)...)
+
+	o := spec.Child("sparkOperator")
+	errs = append(errs, validateVersion(o.Child("version"), s.SparkOperator.Version, SupportedSparkOperatorMajors)...)
+	errs = append(errs, validateImage(o.Child("image"), s.SparkOperator.Image, true)...)
+	errs = append(errs, validateHTTPURL(o.Child("crdBaseURL"), s.SparkOperator.CRDBaseURL)...)
+	if len(s.SparkOperator.JobNamespaces) == 0 {
+		errs = append(errs, field.Required(o.Child("jobNamespaces"), "at least one namespace for Spark jobs"))
+	}
+	seenNS := map[string]bool{}
+	for i, ns := range s.SparkOperator.JobNamespaces {
+		p := o.Child("jobNamespaces").Index(i)
+		errs = append(errs, validateName(p, ns, validation.IsDNS1123Label)...)
+		switch {
+		case seenNS[ns]:
+			errs = append(errs, field.Duplicate(p, ns))
+		case contains(PlatformNamespaces, ns) || strings.HasPrefix(ns, "kube-"):
+			errs = append(errs, field.Invalid(p, ns, "is a platform or system namespace; Spark jobs need their own"))
+		}
+		seenNS[ns] = true
+	}
+	if w := s.SparkOperator.ControllerWorkers; w < 1 || w > 1000 {
+		errs = append(errs, field.Invalid(o.Child("controllerWorkers"), w, "must be between 1 and 1000"))
+	}
+	errs = append(errs, validateResources(o.Child("resources"), s.SparkOperator.Resources)...)
+
+	h := spec.Child("historyServer")
+	errs = append(errs, validateImage(h.Child("image"), s.HistoryServer.Image, false)...)
+	if !tagPattern.MatchString(s.HistoryServer.Tag) {
+		errs = append(errs, field.Invalid(h.Child("tag"), s.HistoryServer.Tag, "must be an image tag: letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-'"))
+	}
+	if u, err := url.Parse(s.HistoryServer.LogDirectory); err != nil || u.Scheme != "s3a" || u.Host == "" {
+		errs = append(errs, field.Invalid(h.Child("logDirectory"), s.HistoryServer.LogDirectory, "must be an s3a://bucket/folder URL"))
+	}
+	errs = append(errs, validateResources(h.Child("resources"), s.HistoryServer.Resources)...)
+	c := h.Child("cleaner")
+	if !sparkDurationPattern.MatchString(s.HistoryServer.Cleaner.Interval) {
+		errs = append(errs, field.Invalid(c.Child("interval"), s.HistoryServer.Cleaner.Interval, "must be a Spark time like 12h or 1d"))
+	}
+	if !sparkDurationPattern.MatchString(s.HistoryServer.Cleaner.MaxAge) {
+		errs = append(errs, field.Invalid(c.Child("maxAge"), s.HistoryServer.Cleaner.MaxAge, "must be a Spark time like 12h or 7d"))
+	}
+
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, 0, len(errs))
+	for _, e := range errs {
+		msgs = append(msgs, e.Error())
+	}
+	return errors.New(strings.Join(msgs, "\n"))
+}
+
+var (
+	mirrorPattern        = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
+	bucketPattern        = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	prefixPattern        = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+	tagPattern           = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	sparkDurationPattern = regexp.MustCompile(`^[0-9]+(ms|s|m|min|h|d)$`)
+	versionPattern       = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)\.([0-9]+)(-[0-9A-Za-z.-]+)?$`)
+	// imagePattern is the distribution reference grammar, simplified: an
+	// optional registry host, lowercase path components, then a tag and/or digest.
+	imagePattern      = regexp.MustCompile(`^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$`)
+	scpLikeGitPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._/~-]+$`)
+)
+
+func validateEnvironment(p *field.Path, env Environment, seen map[string]bool) field.ErrorList {
+	var errs field.ErrorList
+	errs = append(errs, validateName(p.Child("name"), env.Name, validation.IsDNS1123Label)...)
+	if seen[env.Name] {
+		errs = append(errs, field.Duplicate(p.Child("name"), env.Name))
+	}
+	seen[env.Name] = true
+	if env.NodeIP != "" {
+		errs = append(errs, validation.IsValidIP(p.Child("nodeIP"), env.NodeIP)...)
+	}
+	if env.Domain == "" {
+		errs = append(errs, field.Required(p.Child("domain"), "set domain, or nodeIP to use <nodeIP>.sslip.io"))
+	} else {
+		errs = append(errs, validateName(p.Child("domain"), env.Domain, validation.IsDNS1123Subdomain)...)
+	}
+	errs = append(errs, validateName(p.Child("ingressClassName"), env.IngressClassName, validation.IsDNS1123Subdomain)...)
+	if env.StorageClassName != "" {
+		errs = append(errs, validateName(p.Child("storageClassName"), env.StorageClassName, validation.IsDNS1123Subdomain)...)
+	}
+	if d, err := time.ParseDuration(env.ReconciliationTimeout); err != nil || d < 0 {
+		errs = append(errs, field.Invalid(p.Child("reconciliationTimeout"), env.ReconciliationTimeout, "must be a duration like 60s or 3m"))
+	}
+	r := p.Child("resources")
+	if env.Resources.MinIO != nil {
+		errs = append(errs, validateResources(r.Child("minio"), *env.Resources.MinIO)...)
+	}
+	if env.Resources.SparkOperator != nil {
+		errs = append(errs, validateResources(r.Child("sparkOperator"), *env.Resources.SparkOperator)...)
+	}
+	if env.Resources.HistoryServer != nil {
+		errs = append(errs, validateResources(r.Child("historyServer"), *env.Resources.HistoryServer)...)
+	}
+	return errs
+}
+
+func validateName(p *field.Path, value string, check func(string) []string) field.ErrorList {
+	if value == "" {
+		return field.ErrorList{field.Required(p, "")}
+	}
+	if msgs := check(value); len(msgs) > 0 {
+		return field.ErrorList{field.Invalid(p, value, strings.Join(msgs, "; "))}
+	}
+	return nil
+}
+
+func validateGitURL(p *field.Path, value string) field.ErrorList {
+	if scpLikeGitPattern.MatchString(value) {
+		return nil
+	}
+	u, err := url.Parse(value)
+	if err != nil || u.Host == "" || !contains([]string{"https", "http", "ssh", "git"}, u.Scheme) {
+		return field.ErrorList{field.Invalid(p, value, "must be a Git URL with a scheme (https://host/org/repo.git, ssh://git@host/org/repo.git) or git@host:org/repo.git")}
+	}
+	return nil
+}
+
+func validateRepoPath(p *field.Path, value string) field.ErrorList {
+	clean := path.Clean(value)
+	if value == "" || path.IsAbs(value) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(value, "\\") {
+		return field.ErrorList{field.Invalid(p, value, "must be a relative folder inside the repository, like . or platform/spark")}
+	}
+	return nil
+}
+
+func validateHTTPURL(p *field.Path, value string) field.ErrorList {
+	u, err := url.Parse(value)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return field.ErrorList{field.Invalid(p, value, "must be an http(s):// URL")}
+	}
+	if strings.HasSuffix(value, "/") || u.RawQuery != "" || u.Fragment != "" {
+		return field.ErrorList{field.Invalid(p, value, "must be a base URL without trailing slash, query or fragment")}
+	}
+	return nil
+}
+
+// validateImage checks an image reference; withTag requires a tag or digest
+// (pinned images only: "latest" drifts under GitOps).
+func validateImage(p *field.Path, value string, withTag bool) field.ErrorList {
+	if !imagePattern.MatchString(value) {
+		return field.ErrorList{field.Invalid(p, value, "must be an image reference like registry.example.com/org/name:tag")}
+	}
+	name := value
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	hasTag := strings.Contains(name, ":") || strings.Contains(name, "@")
+	switch {
+	case withTag && !hasTag:
+		return field.ErrorList{field.Invalid(p, value, "must be pinned to a tag or digest")}
+	case !withTag && hasTag:
+		return field.ErrorList{field.Invalid(p, value, "must not carry a tag; set the tag field")}
+	case strings.HasSuffix(value, ":latest"):
+		return field.ErrorList{field.Invalid(p, value, "must be pinned to a release tag, not latest")}
+	}
+	return nil
+}
+
+func validateVersion(p *field.Path, value string, majors []int) field.ErrorList {
+	m := versionPattern.FindStringSubmatch(value)
+	if m == nil {
+		return field.ErrorList{field.Invalid(p, value, "must be a release version like 1.2.3")}
+	}
+	major, _ := strconv.Atoi(m[1])
+	if !contains(majors, major) {
+		supported := make([]string, 0, len(majors))
+		for _, s := range majors {
+			supported = append(supported, strconv.Itoa(s)+".x")
+		}
+		return field.ErrorList{field.Invalid(p, value, "unsupported release; supported: "+strings.Join(supported, ", "))}
+	}
+	return nil
+}
+
+func validatePositiveQuantity(p *field.Path, value string) field.ErrorList {
+	q, err := resource.ParseQuantity(value)
+	if err != nil {
+		return field.ErrorList{field.Invalid(p, value, "is not a quantity (like 10Gi or 500Mi)")}
+	}
+	if q.Sign() <= 0 {
+		return field.ErrorList{field.Invalid(p, value, "must be greater than zero")}
+	}
+	return nil
+}
+
+func validateResources(p *field.Path, r Resources) field.ErrorList {
+	var errs field.ErrorList
+	pairs := []struct {
+		name           string
+		request, limit string
+	}{
+		{"cpu", r.Requests.CPU, r.Limits.CPU},
+		{"memory", r.Requests.Memory, r.Limits.Memory},
+	}
+	for _, pair := range pairs {
+		reqPath, limPath := p.Child("requests", pair.name), p.Child("limits", pair.name)
+		reqErrs := validatePositiveQuantity(reqPath, pair.request)
+		limErrs := validatePositiveQuantity(limPath, pair.limit)
+		errs = append(errs, reqErrs...)
+		errs = append(errs, limErrs...)
+		if len(reqErrs) == 0 && len(limErrs) == 0 {
+			req, lim := resource.MustParse(pair.request), resource.MustParse(pair.limit)
+			if req.Cmp(lim) > 0 {
+				errs = append(errs, field.Invalid(reqPath, pair.request, fmt.Sprintf("must not exceed the limit %s", pair.limit)))
+			}
+		}
+	}
+	return errs
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,181 @@
+package history
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/kustomize/api/types"
+
+	"github.com/rdspark/gen/generator/component"
+	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/patch"
+	"github.com/rdspark/gen/generator/s3"
+)
+
+// Name of the component, its Service and Ingress.
+const (
+	Name     = "spark-history"
+	UIPort   = 18080
+	sparkUID = 185
+	confDir  = "/opt/spark/conf-gen"
+)
+
+// Host is the History Server's host in env.
+func Host(env config.Environment) string { return "spark-history." + env.Domain }
+
+// Image is the History Server's image reference (the Spark + S3A image).
+func Image(cfg config.Platform) string {
+	return component.Image(cfg.Spec.Images, cfg.Spec.HistoryServer.Image+":"+cfg.Spec.HistoryServer.Tag)
+}
+
+// SparkDefaults is spark-defaults.conf for the History Server: no credentials,
+// those come from the environment.
+func SparkDefaults(cfg config.Platform) string {
+	h := cfg.Spec.HistoryServer
+	props := map[string]string{
+		"spark.history.fs.logDirectory":     h.LogDirectory,
+		"spark.history.ui.port":             fmt.Sprint(UIPort),
+		"spark.history.fs.cleaner.enabled":  fmt.Sprint(h.Cleaner.Enabled),
+		"spark.history.fs.cleaner.interval": h.Cleaner.Interval,
+		"spark.history.fs.cleaner.maxAge":   h.Cleaner.MaxAge,
+	}
+	for k, v := range s3.HadoopConf() {
+		props["spark.hadoop."+k] = v
+	}
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s %s\n", k, props[k])
+	}
+	return b.String()
+}
+
+// Component renders the History Server.
+func Component(cfg config.Platform) (component.Component, error) {
+	h := cfg.Spec.HistoryServer
+	ns := component.HistoryNamespace
+	labels := component.Labels(Name, "history-server")
+	selector := component.SelectorLabels(Name, "history-server")
+
+	sa := &corev1.ServiceAccount{
+		TypeMeta:                     component.TypeMeta("v1", "ServiceAccount"),
+		ObjectMeta:                   component.Meta(Name, ns, labels),
+		AutomountServiceAccountToken: ptr.To(false),
+	}
+	configMap := &corev1.ConfigMap{
+		TypeMeta:   component.TypeMeta("v1", "ConfigMap"),
+		ObjectMeta: component.Meta(Name, ns, labels),
+		Data:       map[string]string{"spark-defaults.conf": SparkDefaults(cfg)},
+	}
+	probe := func(initialDelay int32) *corev1.Probe {
+		return &corev1.Probe{
+			ProbeHandler:        corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}},
+			InitialDelaySeconds: initialDelay,
+			PeriodSeconds:       10,
+			TimeoutSeconds:      5,
+			FailureThreshold:    6,
+		}
+	}
+	deployment := &appsv1.Deployment{
+		TypeMeta:   component.TypeMeta("apps/v1", "Deployment"),
+		ObjectMeta: component.Meta(Name, ns, labels),
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](1),
+			Selector: &metav1.LabelSelector{MatchLabels: selector},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					ServiceAccountName:           Name,
+					AutomountServiceAccountToken: ptr.To(false),
+					SecurityContext:              component.PodSecurity(sparkUID),
+					Containers: []corev1.Container{{
+						Name:            Name,
+						Image:           Image(cfg),
+						ImagePullPolicy: corev1.PullIfNotPresent,
+						// spark-class keeps the server in the foreground (start-history-server.sh daemonizes).
+						Command: []string{"/opt/spark/bin/spark-class", "org.apache.spark.deploy.history.HistoryServer",
+							"--properties-file", confDir + "/spark-defaults.conf"},
+						Env: append(s3.CredentialsEnv(cfg),
+							corev1.EnvVar{Name: "HOME", Value: "/tmp"},
+							corev1.EnvVar{Name: "SPARK_NO_DAEMONIZE", Value: "true"},
+						),
+						Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: UIPort, Protocol: corev1.ProtocolTCP}},
+						ReadinessProbe:  probe(10),
+						LivenessProbe:   probe(60),
+						Resources:       component.Resources(h.Resources),
+						SecurityContext: component.ContainerSecurity(),
+						VolumeMounts: []corev1.VolumeMount{
+							{Name: "config", MountPath: confDir, ReadOnly: true},
+							{Name: "tmp", MountPath: "/tmp"},
+						},
+					}},
+					Volumes: []corev1.Volume{
+						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+							LocalObjectReference: corev1.LocalObjectReference{Name: configMap.Name},
+						}}},
+						component.EmptyDir("tmp", "1Gi"),
+					},
+				},
+			},
+		},
+	}
+	// Roll the pod when the configuration changes.
+	deployment.Spec.Template.Annotations = map[string]string{"gen.rdspark.dev/config-hash": component.Hash(configMap.Data)}
+
+	service := &corev1.Service{
+		TypeMeta:   component.TypeMeta("v1", "Service"),
+		ObjectMeta: component.Meta(Name, ns, labels),
+		Spec: corev1.ServiceSpec{
+			Selector: selector,
+			Ports:    []corev1.ServicePort{{Name: "http", Port: UIPort, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
+		},
+	}
+	ingress := &networkingv1.Ingress{
+		TypeMeta:   component.TypeMeta("networking.k8s.io/v1", "Ingress"),
+		ObjectMeta: component.Meta(Name, ns, labels),
+		Spec:       networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{component.IngressRule("", Name, "http")}},
+	}
+	policy := &networkingv1.NetworkPolicy{
+		TypeMeta:   component.TypeMeta("networking.k8s.io/v1", "NetworkPolicy"),
+		ObjectMeta: component.Meta(Name, ns, labels),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: selector},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				From:  []networkingv1.NetworkPolicyPeer{component.NamespacePeer(component.IngressControllerNamespace)},
+				Ports: []networkingv1.NetworkPolicyPort{{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(UIPort))}},
+			}},
+		},
+	}
+	return component.Component{
+		Name:      Name,
+		Namespace: ns,
+		Wave:      3,
+		Files: []component.File{
+			{Name: "serviceaccount.yaml", Objects: []any{sa}},
+			{Name: "configmap.yaml", Objects: []any{configMap}},
+			{Name: "deployment.yaml", Objects: []any{deployment}},
+			{Name: "service.yaml", Objects: []any{service}},
+			{Name: "ingress.yaml", Objects: []any{ingress}},
+			{Name: "networkpolicy.yaml", Objects: []any{policy}},
+		},
+		Overlay: func(env config.Environment) ([]types.Patch, error) {
+			patches := []types.Patch{patch.IngressHosts(Name, env, Host(env))}
+			if r := env.Resources.HistoryServer; r != nil {
+				patches = append(patches, patch.ContainerResources("Deployment", Name, *r))
+			}
+			return patches, nil
+		},
+	}, nil
+}

@@ -1,0 +1,58 @@
+package patch
+
+import (
+	"fmt"
+
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/resid"
+	"sigs.k8s.io/yaml"
+
+	"github.com/rdspark/gen/generator/component"
+	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/manifest"
+)
+
+// Op is one RFC 6902 operation.
+type Op struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value any    `json:"value,omitempty"`
+}
+
+// JSON6902 is a patch of ops on the object of kind and name.
+func JSON6902(kind, name string, ops ...Op) types.Patch {
+	body, err := yaml.Marshal(ops)
+	if err != nil {
+		// Ops hold only strings and k8s.io/api values, which always marshal.
+		panic(fmt.Sprintf("marshal patch for %s/%s: %v", kind, name, err))
+	}
+	return types.Patch{Patch: string(body), Target: target(kind, name)}
+}
+
+// StrategicMerge is a patch given as a partial object (it names its own target).
+func StrategicMerge(obj manifest.Object) (types.Patch, error) {
+	body, err := manifest.Marshal(obj)
+	if err != nil {
+		return types.Patch{}, err
+	}
+	return types.Patch{Patch: string(body)}, nil
+}
+
+func target(kind, name string) *types.Selector {
+	return &types.Selector{ResId: resid.ResId{Gvk: resid.Gvk{Kind: kind}, Name: name}}
+}
+
+// IngressHosts sets the environment's ingress class and one host per rule, in
+// rule order (bases leave both out: they belong to the environment).
+func IngressHosts(name string, env config.Environment, hosts ...string) types.Patch {
+	ops := []Op{{Op: "add", Path: "/spec/ingressClassName", Value: env.IngressClassName}}
+	for i, host := range hosts {
+		ops = append(ops, Op{Op: "add", Path: fmt.Sprintf("/spec/rules/%d/host", i), Value: host})
+	}
+	return JSON6902("Ingress", name, ops...)
+}
+
+// ContainerResources replaces the resources of the first container of a workload.
+func ContainerResources(kind, name string, r config.Resources) types.Patch {
+	return JSON6902(kind, name, Op{Op: "replace", Path: "/spec/template/spec/containers/0/resources", Value: component.Resources(r)})
+}

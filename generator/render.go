@@ -1,0 +1,197 @@
+package generator
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+
+	"sigs.k8s.io/kustomize/api/types"
+
+	"github.com/rdspark/gen/generator/argocd"
+	"github.com/rdspark/gen/generator/component"
+	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/history"
+	"github.com/rdspark/gen/generator/manifest"
+	"github.com/rdspark/gen/generator/minio"
+	"github.com/rdspark/gen/generator/sparkoperator"
+)
+
+// Version of the generator, written into every file header. It is a constant
+// (not the build's VCS stamp) so that the same config renders the same bytes
+// from any build of one release.
+const Version = "v0.1.0"
+
+// Top-level folders gen owns in the output root.
+const (
+	ManifestsDir = "manifests"
+	OverlaysDir  = "overlays"
+	ExamplesDir  = "examples"
+)
+
+// Roots are the folders the tree writer manages.
+var Roots = []string{ExamplesDir, ManifestsDir, OverlaysDir}
+
+// Render validates cfg and renders the whole tree, sorted by path. On error
+// nothing is returned, so a caller never writes half a tree.
+func Render(cfg config.Platform) ([]manifest.Manifest, error) {
+	cfg.Complete()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid config:\n%w", err)
+	}
+	hash, err := ConfigHash(cfg)
+	if err != nil {
+		return nil, err
+	}
+	components, err := Components(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	var out []manifest.Manifest
+	add := func(m manifest.Manifest, err error) error {
+		if err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	}
+	for _, c := range components {
+		if err := renderBase(c, add); err != nil {
+			return nil, fmt.Errorf("render %s: %w", c.Name, err)
+		}
+	}
+	for _, env := range cfg.Spec.Environments {
+		if err := renderEnvironment(cfg, env, components, add); err != nil {
+			return nil, fmt.Errorf("render environment %s: %w", env.Name, err)
+		}
+	}
+	for _, f := range sparkoperator.Examples(cfg, history.Image(cfg), cfg.Spec.HistoryServer.Tag) {
+		if err := add(manifest.File(path.Join(ExamplesDir, f.Name), f.Objects...)); err != nil {
+			return nil, fmt.Errorf("render examples: %w", err)
+		}
+	}
+
+	header := manifest.Header(Version, hash)
+	for i := range out {
+		out[i].Content = manifest.WithHeader(header, out[i].Content)
+	}
+	manifest.Sort(out)
+	return out, nil
+}
+
+// Components are the platform's parts in sync-wave order.
+func Components(cfg config.Platform) ([]component.Component, error) {
+	builders := []func(config.Platform) (component.Component, error){
+		argocd.Component,
+		func(cfg config.Platform) (component.Component, error) { return namespaces(cfg), nil },
+		func(cfg config.Platform) (component.Component, error) { return sparkoperator.CRDs(cfg), nil },
+		minio.Component,
+		sparkoperator.Component,
+		func(cfg config.Platform) (component.Component, error) { return sparkoperator.Jobs(cfg), nil },
+		history.Component,
+	}
+	components := make([]component.Component, 0, len(builders))
+	for _, build := range builders {
+		c, err := build(cfg)
+		if err != nil {
+			return nil, err
+		}
+		components = append(components, c)
+	}
+	return components, nil
+}
+
+// namespaces are the platform's namespaces, first of all with the CRDs:
+// restricted where gen authors every pod, baseline for Spark jobs (users'
+// pods, which the operator builds from their SparkApplications).
+func namespaces(cfg config.Platform) component.Component {
+	var objs []any
+	for _, ns := range []string{component.MinIONamespace, component.SparkOperatorNamespace, component.HistoryNamespace} {
+		n := component.Namespace(ns, component.Restricted)
+		// Deleting a platform namespace deletes its data (MinIO's volume):
+		// that is gen teardown's job, never a side effect of a sync.
+		n.Annotations = map[string]string{"argocd.argoproj.io/sync-options": "Prune=false"}
+		objs = append(objs, n)
+	}
+	for _, ns := range cfg.Spec.SparkOperator.JobNamespaces {
+		objs = append(objs, component.Namespace(ns, component.Baseline))
+	}
+	return component.Component{
+		Name:  "namespaces",
+		Wave:  0,
+		Files: []component.File{{Name: "namespaces.yaml", Objects: objs}},
+		// Namespaces are cluster-scoped; the destination namespace is unused.
+		Namespace: component.ArgoCDNamespace,
+	}
+}
+
+func renderBase(c component.Component, add func(manifest.Manifest, error) error) error {
+	dir := path.Join(ManifestsDir, c.Name)
+	k := kustomization()
+	k.Namespace = c.KustomizeNamespace
+	k.Resources = append(k.Resources, c.Remote...)
+	for _, f := range c.Files {
+		k.Resources = append(k.Resources, f.Name)
+		if err := add(manifest.File(path.Join(dir, f.Name), f.Objects...)); err != nil {
+			return err
+		}
+	}
+	k.Patches = c.Patches
+	return add(manifest.File(path.Join(dir, "kustomization.yaml"), k))
+}
+
+func renderEnvironment(cfg config.Platform, env config.Environment, components []component.Component, add func(manifest.Manifest, error) error) error {
+	dir := path.Join(OverlaysDir, env.Name)
+	apps := kustomization()
+	apps.Resources = []string{"appproject.yaml"}
+	if err := add(manifest.File(path.Join(dir, "apps", "appproject.yaml"), argocd.PlatformProject(cfg))); err != nil {
+		return err
+	}
+	for _, c := range components {
+		k := kustomization()
+		k.Resources = []string{path.Join("..", "..", "..", ManifestsDir, c.Name)}
+		if c.Overlay != nil {
+			patches, err := c.Overlay(env)
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.Name, err)
+			}
+			k.Patches = patches
+		}
+		if err := add(manifest.File(path.Join(dir, c.Name, "kustomization.yaml"), k)); err != nil {
+			return err
+		}
+		file := "application-" + c.Name + ".yaml"
+		apps.Resources = append(apps.Resources, file)
+		if err := add(manifest.File(path.Join(dir, "apps", file), argocd.ComponentApplication(cfg, env.Name, c))); err != nil {
+			return err
+		}
+	}
+	sort.Strings(apps.Resources)
+	if err := add(manifest.File(path.Join(dir, "apps", "kustomization.yaml"), apps)); err != nil {
+		return err
+	}
+	root := kustomization()
+	root.Resources = []string{"application-root.yaml"}
+	if err := add(manifest.File(path.Join(dir, "root", "application-root.yaml"), argocd.RootApplication(cfg, env.Name))); err != nil {
+		return err
+	}
+	return add(manifest.File(path.Join(dir, "root", "kustomization.yaml"), root))
+}
+
+func kustomization() *types.Kustomization {
+	return &types.Kustomization{TypeMeta: types.TypeMeta{APIVersion: types.KustomizationVersion, Kind: types.KustomizationKind}}
+}
+
+// ConfigHash is a short digest of the completed config: two configs that
+// mean the same (however they are formatted) hash the same.
+func ConfigHash(cfg config.Platform) (string, error) {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return "", fmt.Errorf("hash config: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:])[:12], nil
+}
