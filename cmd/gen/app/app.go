@@ -1,0 +1,84 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rdspark/gen/generator"
+)
+
+// Streams are where a command reads and writes: data on Out, progress and
+// messages on ErrOut.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// ExitError carries a specific exit code (gen render --check uses 1 for "differs").
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Main runs gen with the process's arguments and exits with its status.
+func Main() {
+	os.Exit(run(os.Args[1:], Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}))
+}
+
+func run(args []string, streams Streams) int {
+	err := Run(args, streams)
+	if err == nil {
+		return 0
+	}
+	// Printed once, here, and nowhere else.
+	fmt.Fprintf(streams.ErrOut, "gen: %v\n", err)
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
+	}
+	return 1
+}
+
+// Run executes gen with args (without the program name).
+func Run(args []string, streams Streams) error {
+	cmd := NewRootCommand(streams)
+	cmd.SetArgs(args)
+	return cmd.Execute()
+}
+
+// NewRootCommand builds the gen command tree.
+func NewRootCommand(streams Streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "gen",
+		Short: "A local Apache Spark platform on Rancher Desktop, run the GitOps way",
+		Long: `gen turns one typed config (gen.yaml) into a Git-ready kustomize tree for
+MinIO, the Kubeflow Spark Operator, the Spark History Server and Argo CD, tied
+together by an app-of-apps; Argo CD syncs the tree from Git.
+
+  gen render        config -> manifests/ and overlays/ (offline, deterministic)
+  git commit && git push
+  gen bootstrap     once per laptop: install Argo CD, create Secrets, point it at the tree
+
+Every later change: edit gen.yaml, gen render, commit, push.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       generator.Version,
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	root.AddCommand(
+		NewRenderCommand(streams),
+		NewConfigCommand(streams),
+		NewVersionCommand(streams),
+	)
+	return root
+}

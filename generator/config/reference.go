@@ -1,0 +1,161 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	yamlv3 "go.yaml.in/yaml/v3"
+	)
+
+// FieldDocs is the one-line description of every field, by path ("[]" stands
+// for any list index). gen config default prints them as comments, which
+// makes that output the config reference.
+var FieldDocs = map[string]string{
+	"apiVersion": "config format version",
+	"kind":       "always Platform",
+	"spec":       "the platform",
+
+	"spec.git":          "where Argo CD reads the rendered tree",
+	"spec.git.repoURL":  "Git repository URL (https://, ssh:// or git@host:org/repo.git)",
+	"spec.git.revision": "branch, tag or commit Argo CD follows",
+	"spec.git.path":     "folder in the repository that holds manifests/ and overlays/",
+
+	"spec.images":                "settings for every container image",
+	"spec.images.registryMirror": "registry prefix put in front of every image (e.g. registry.example.com/mirror); empty: pull from the origin",
+
+	"spec.environments":                                  "places the platform runs; each gets overlays/<name>/",
+	"spec.environments[].name":                           "environment name (DNS label); rancher-desktop gets the laptop defaults",
+	"spec.environments[].nodeIP":                         "address the ingress controller answers on; the default domain is built from it",
+	"spec.environments[].domain":                         "DNS suffix of every Ingress host; empty: <nodeIP>.sslip.io",
+	"spec.environments[].ingressClassName":               "IngressClass of every Ingress (k3s: traefik)",
+	"spec.environments[].storageClassName":               "StorageClass of MinIO's volume; empty: the cluster default",
+	"spec.environments[].reconciliationTimeout":          "how often Argo CD polls Git (Go duration)",
+	"spec.environments[].resources":                      "per-component resource overrides for this environment; omitted: the base values",
+	"spec.environments[].resources.minio":                "MinIO container requests/limits",
+	"spec.environments[].resources.sparkOperator":        "Spark Operator controller and webhook requests/limits",
+	"spec.environments[].resources.historyServer":        "History Server requests/limits",
+
+	"spec.argocd":                  "Argo CD, installed by gen bootstrap, then managing itself",
+	"spec.argocd.version":          "Argo CD release (3.x)",
+	"spec.argocd.manifestsBaseURL": "base of <base>/v<version>/manifests/install.yaml (a mirror keeps that layout)",
+
+	"spec.minio":                   "MinIO, the S3-compatible store for Spark event logs",
+	"spec.minio.image":             "MinIO image, pinned (quay.io: minio/minio left Docker Hub)",
+	"spec.minio.storage":           "size of MinIO's volume (quantity)",
+	"spec.minio.bucket":            "bucket for Spark event logs (S3 bucket name)",
+	"spec.minio.eventLogPrefix":    "folder in the bucket for event logs",
+	"spec.minio.credentialsSecret": "Secret with rootUser/rootPassword, created in the cluster by gen bootstrap, never in Git",
+	"spec.minio.resources":         "MinIO container requests/limits",
+
+	"spec.sparkOperator":                   "Kubeflow Spark Operator",
+	"spec.sparkOperator.version":           "operator release (2.x); also picks its CRDs",
+	"spec.sparkOperator.image":             "operator image (controller and webhook)",
+	"spec.sparkOperator.crdBaseURL":        "base of <base>/v<version>/config/crd/bases/<file> (a mirror keeps that layout)",
+	"spec.sparkOperator.jobNamespaces":     "namespaces where SparkApplications run",
+	"spec.sparkOperator.webhook":           "run the admission webhook (needed for env, volumes and security contexts on Spark pods)",
+	"spec.sparkOperator.controllerWorkers": "concurrent reconciles of the controller",
+	"spec.sparkOperator.resources":         "controller and webhook requests/limits",
+
+	"spec.historyServer":                  "Spark History Server",
+	"spec.historyServer.image":            "Spark + S3A image, without tag (see image/)",
+	"spec.historyServer.tag":              "image tag: the Spark version",
+	"spec.historyServer.logDirectory":     "event-log URL; empty: s3a://<bucket>/<eventLogPrefix>/",
+	"spec.historyServer.resources":        "History Server requests/limits",
+	"spec.historyServer.cleaner":          "event-log cleaner",
+	"spec.historyServer.cleaner.enabled":  "delete old event logs",
+	"spec.historyServer.cleaner.interval": "how often the cleaner runs (Spark time: 12h, 1d)",
+	"spec.historyServer.cleaner.maxAge":   "age after which event logs are deleted (Spark time: 7d)",
+}
+
+// resourceFieldDocs documents the requests/limits below any *.resources field.
+var resourceFieldDocs = map[string]string{
+	"requests":        "guaranteed resources",
+	"requests.cpu":    "CPU request (quantity)",
+	"requests.memory": "memory request (quantity)",
+	"limits":          "upper bounds",
+	"limits.cpu":      "CPU limit (quantity)",
+	"limits.memory":   "memory limit (quantity)",
+}
+
+// Doc returns the description of a field path (list indexes written as []).
+func Doc(path string) (string, bool) {
+	if d, ok := FieldDocs[path]; ok {
+		return d, true
+	}
+	if i := strings.Index(path, ".resources."); i >= 0 {
+		rest := path[i+len(".resources."):]
+		// spec.environments[].resources.<component>.requests.cpu
+		if strings.HasPrefix(path, "spec.environments[]") {
+			if _, after, ok := strings.Cut(rest, "."); ok {
+				rest = after
+			}
+		}
+		d, ok := resourceFieldDocs[rest]
+		return d, ok
+	}
+	return "", false
+}
+
+// DefaultYAML is the full default config with a comment on every field.
+func DefaultYAML() ([]byte, error) {
+	// JSON keeps the struct's field order (sigs.k8s.io/yaml would sort keys),
+	// and JSON is YAML, so the node tree follows the order of the types.
+	raw, err := json.Marshal(Default())
+	if err != nil {
+		return nil, err
+	}
+	var doc yamlv3.Node
+	if err := yamlv3.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	plain(&doc)
+	var missing []string
+	annotate(doc.Content[0], "", &missing)
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("config fields without a description: %s", strings.Join(missing, ", "))
+	}
+	var out bytes.Buffer
+	out.WriteString("# gen configuration: every field shows its built-in default.\n")
+	out.WriteString("# Save as gen.yaml at the repository root, keep only what you change, then run gen render.\n")
+	enc := yamlv3.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// plain drops the JSON flow style and quotes; the encoder quotes again
+// wherever a plain scalar would read as another type.
+func plain(node *yamlv3.Node) {
+	node.Style = 0
+	for _, child := range node.Content {
+		plain(child)
+	}
+}
+
+// annotate puts each field's description above its key.
+func annotate(node *yamlv3.Node, path string, missing *[]string) {
+	switch node.Kind {
+	case yamlv3.MappingNode:
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			key, value := node.Content[i], node.Content[i+1]
+			p := key.Value
+			if path != "" {
+				p = path + "." + key.Value
+			}
+			if d, ok := Doc(p); ok {
+				key.HeadComment = d
+			} else {
+				*missing = append(*missing, p)
+			}
+			annotate(value, p, missing)
+		}
+	case yamlv3.SequenceNode:
+		for _, item := range node.Content {
+			annotate(item, path+"[]", missing)
+		}
+	}
+}
