@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	yamlv3 "go.yaml.in/yaml/v3"
-	)
+)
 
 // FieldDocs is the one-line description of every field, by path ("[]" stands
 // for any list index). gen config default prints them as comments, which
@@ -25,17 +25,17 @@ var FieldDocs = map[string]string{
 	"spec.images":                "settings for every container image",
 	"spec.images.registryMirror": "registry prefix put in front of every image (e.g. registry.example.com/mirror); empty: pull from the origin",
 
-	"spec.environments":                                  "places the platform runs; each gets overlays/<name>/",
-	"spec.environments[].name":                           "environment name (DNS label); rancher-desktop gets the laptop defaults",
-	"spec.environments[].nodeIP":                         "address the ingress controller answers on; the default domain is built from it",
-	"spec.environments[].domain":                         "DNS suffix of every Ingress host; empty: <nodeIP>.sslip.io",
-	"spec.environments[].ingressClassName":               "IngressClass of every Ingress (k3s: traefik)",
-	"spec.environments[].storageClassName":               "StorageClass of MinIO's volume; empty: the cluster default",
-	"spec.environments[].reconciliationTimeout":          "how often Argo CD polls Git (Go duration)",
-	"spec.environments[].resources":                      "per-component resource overrides for this environment; omitted: the base values",
-	"spec.environments[].resources.minio":                "MinIO container requests/limits",
-	"spec.environments[].resources.sparkOperator":        "Spark Operator controller and webhook requests/limits",
-	"spec.environments[].resources.historyServer":        "History Server requests/limits",
+	"spec.environments":                           "places the platform runs; each gets overlays/<name>/",
+	"spec.environments[].name":                    "environment name (DNS label); rancher-desktop gets the laptop defaults",
+	"spec.environments[].nodeIP":                  "address the ingress controller answers on; the default domain is built from it",
+	"spec.environments[].domain":                  "DNS suffix of every Ingress host; empty: <nodeIP>.sslip.io",
+	"spec.environments[].ingressClassName":        "IngressClass of every Ingress (k3s: traefik)",
+	"spec.environments[].storageClassName":        "StorageClass of MinIO's volume; empty: the cluster default",
+	"spec.environments[].reconciliationTimeout":   "how often Argo CD polls Git (Go duration)",
+	"spec.environments[].resources":               "per-component resource overrides for this environment; omitted: the base values",
+	"spec.environments[].resources.minio":         "MinIO container requests/limits",
+	"spec.environments[].resources.sparkOperator": "Spark Operator controller and webhook requests/limits",
+	"spec.environments[].resources.historyServer": "History Server requests/limits",
 
 	"spec.argocd":                  "Argo CD, installed by gen bootstrap, then managing itself",
 	"spec.argocd.version":          "Argo CD release (3.x)",
