@@ -97,12 +97,12 @@ func ContainerSecurity() *corev1.SecurityContext {
 func Resources(r config.Resources) corev1.ResourceRequirements {
 	return corev1.ResourceRequirements{
 		Requests: corev1.ResourceList{
-			corev1.ResourceCPU:    resource.MustParse(r.Requests.CPU),
-			corev1.ResourceMemory: resource.MustParse(r.Requests.Memory),
+			corev1.ResourceCPU:    resource.MustParse(string(r.Requests.CPU)),
+			corev1.ResourceMemory: resource.MustParse(string(r.Requests.Memory)),
 		},
 		Limits: corev1.ResourceList{
-			corev1.ResourceCPU:    resource.MustParse(r.Limits.CPU),
-			corev1.ResourceMemory: resource.MustParse(r.Limits.Memory),
+			corev1.ResourceCPU:    resource.MustParse(string(r.Limits.CPU)),
+			corev1.ResourceMemory: resource.MustParse(string(r.Limits.Memory)),
 		},
 	}
 }

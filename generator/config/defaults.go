@@ -64,7 +64,7 @@ func DefaultEnvironment() Environment {
 	}
 }
 
-func resources(cpuRequest, memoryRequest, cpuLimit, memoryLimit string) Resources {
+func resources(cpuRequest, memoryRequest, cpuLimit, memoryLimit Quantity) Resources {
 	return Resources{
 		Requests: ResourceList{CPU: cpuRequest, Memory: memoryRequest},
 		Limits:   ResourceList{CPU: cpuLimit, Memory: memoryLimit},

@@ -1,5 +1,10 @@
 package config
 
+import (
+	"encoding/json"
+	"fmt"
+)
+
 // APIVersion and Kind identify a gen config file.
 const (
 	APIVersion = "gen.rdspark.dev/v1alpha1"
@@ -70,8 +75,8 @@ type Resources struct {
 
 // ResourceList is a CPU and memory pair ("250m", "512Mi").
 type ResourceList struct {
-	CPU    string `json:"cpu"`
-	Memory string `json:"memory"`
+	CPU    Quantity `json:"cpu"`
+	Memory Quantity `json:"memory"`
 }
 
 // ArgoCD pins the Argo CD release that bootstrap installs and that then manages itself.
@@ -84,7 +89,7 @@ type ArgoCD struct {
 // MinIO is the S3-compatible object store that holds the Spark event logs.
 type MinIO struct {
 	Image   string `json:"image"`
-	Storage string `json:"storage"`
+	Storage Quantity `json:"storage"`
 	Bucket  string `json:"bucket"`
 	// EventLogPrefix is the folder in the bucket where Spark writes event logs.
 	EventLogPrefix string `json:"eventLogPrefix"`
@@ -121,4 +126,27 @@ type Cleaner struct {
 	Enabled  bool   `json:"enabled"`
 	Interval string `json:"interval"`
 	MaxAge   string `json:"maxAge"`
+}
+
+// Quantity is a Kubernetes quantity as written in the config. It accepts a
+// YAML number too (cpu: 2), the way kubectl does, and stays a string so a bad
+// value is reported by Validate with its field path instead of by the decoder.
+type Quantity string
+
+// UnmarshalJSON accepts "500m", 2 and 0.5.
+func (q *Quantity) UnmarshalJSON(data []byte) error {
+	if len(data) > 0 && data[0] != '"' {
+		var n json.Number
+		if err := json.Unmarshal(data, &n); err != nil {
+			return fmt.Errorf("quantity must be a string or a number, not %s", data)
+		}
+		*q = Quantity(n.String())
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*q = Quantity(s)
+	return nil
 }

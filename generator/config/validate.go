@@ -59,7 +59,7 @@ func (p *Platform) Validate() error {
 
 	m := spec.Child("minio")
 	errs = append(errs, validateImage(m.Child("image"), s.MinIO.Image, true)...)
-	errs = append(errs, validatePositiveQuantity(m.Child("storage"), s.MinIO.Storage)...)
+	errs = append(errs, validatePositiveQuantity(m.Child("storage"), string(s.MinIO.Storage))...)
 	if !bucketPattern.MatchString(s.MinIO.Bucket) || strings.Contains(s.MinIO.Bucket, "..") {
 		errs = append(errs, field.Invalid(m.Child("bucket"), s.MinIO.Bucket, "must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"))
 	}
@@ -263,8 +263,8 @@ func validateResources(p *field.Path, r Resources) field.ErrorList {
 		name           string
 		request, limit string
 	}{
-		{"cpu", r.Requests.CPU, r.Limits.CPU},
-		{"memory", r.Requests.Memory, r.Limits.Memory},
+		{"cpu", string(r.Requests.CPU), string(r.Limits.CPU)},
+		{"memory", string(r.Requests.Memory), string(r.Limits.Memory)},
 	}
 	for _, pair := range pairs {
 		reqPath, limPath := p.Child("requests", pair.name), p.Child("limits", pair.name)

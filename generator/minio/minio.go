@@ -53,7 +53,7 @@ func Component(cfg config.Platform) (component.Component, error) {
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
-				corev1.ResourceStorage: resource.MustParse(m.Storage),
+				corev1.ResourceStorage: resource.MustParse(string(m.Storage)),
 			}},
 		},
 	}
