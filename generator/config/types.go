@@ -88,9 +88,9 @@ type ArgoCD struct {
 
 // MinIO is the S3-compatible object store that holds the Spark event logs.
 type MinIO struct {
-	Image   string `json:"image"`
+	Image   string   `json:"image"`
 	Storage Quantity `json:"storage"`
-	Bucket  string `json:"bucket"`
+	Bucket  string   `json:"bucket"`
 	// EventLogPrefix is the folder in the bucket where Spark writes event logs.
 	EventLogPrefix string `json:"eventLogPrefix"`
 	// CredentialsSecret names the Secret (keys rootUser, rootPassword) that
