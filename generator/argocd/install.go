@@ -57,7 +57,7 @@ func Component(cfg config.Platform) (component.Component, error) {
 	// server must not redirect to HTTPS itself.
 	cmdParams, err := patch.StrategicMerge(&corev1.ConfigMap{
 		TypeMeta:   component.TypeMeta("v1", "ConfigMap"),
-		ObjectMeta: component.Meta("argocd-cmd-params-cm", ns, nil),
+		ObjectMeta: component.Meta("argocd-cmd-params-cm", "", nil), // no namespace: patches apply before namespace: does
 		Data:       map[string]string{"server.insecure": "true"},
 	})
 	if err != nil {
@@ -65,7 +65,7 @@ func Component(cfg config.Platform) (component.Component, error) {
 	}
 	cm, err := patch.StrategicMerge(&corev1.ConfigMap{
 		TypeMeta:   component.TypeMeta("v1", "ConfigMap"),
-		ObjectMeta: component.Meta("argocd-cm", ns, nil),
+		ObjectMeta: component.Meta("argocd-cm", "", nil),
 		Data: map[string]string{
 			"resource.customizations.health.argoproj.io_Application": applicationHealth,
 		},

@@ -133,16 +133,20 @@ func Component(cfg config.Platform) (component.Component, error) {
 		)
 	}
 
-	return component.Component{
-		Name:      Name,
-		Namespace: ns,
-		Wave:      2,
-		Files:     files,
+	var ignore []component.IgnoreDifference
+	if o.Webhook {
 		// The webhook injects its CA into these at run time; Git must not undo it.
-		IgnoreDifferences: []component.IgnoreDifference{
+		ignore = []component.IgnoreDifference{
 			{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration", Name: webhookName, JQPathExpressions: []string{".webhooks[]?.clientConfig.caBundle"}},
 			{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration", Name: webhookName, JQPathExpressions: []string{".webhooks[]?.clientConfig.caBundle"}},
-		},
+		}
+	}
+	return component.Component{
+		Name:              Name,
+		Namespace:         ns,
+		Wave:              2,
+		Files:             files,
+		IgnoreDifferences: ignore,
 		Overlay: func(env config.Environment) ([]types.Patch, error) {
 			r := env.Resources.SparkOperator
 			if r == nil {

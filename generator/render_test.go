@@ -1,0 +1,231 @@
+package generator_test
+
+import (
+	"bytes"
+	"flag"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	yamlv3 "go.yaml.in/yaml/v3"
+
+	"github.com/rdspark/gen/generator"
+	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/manifest"
+	"github.com/rdspark/gen/generator/tree"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden trees under testdata/golden")
+
+// goldenConfigs are the configs with a golden tree: the defaults, and one that
+// exercises every switch (two environments, no webhook, two job namespaces, a
+// registry mirror, a repository subfolder).
+var goldenConfigs = map[string]string{
+	"default": "",
+	"two-environments": `apiVersion: gen.rdspark.dev/v1alpha1
+kind: Platform
+spec:
+  git:
+    repoURL: git@github.com:acme/data-platform.git
+    revision: v1.2.0
+    path: platform/spark
+  images:
+    registryMirror: registry.acme.internal/mirror
+  environments:
+  - name: rancher-desktop
+  - name: cluster
+    domain: spark.acme.example
+    ingressClassName: nginx
+    reconciliationTimeout: 3m
+  minio:
+    storage: 100Gi
+    bucket: acme-spark
+    eventLogPrefix: history/events
+  sparkOperator:
+    jobNamespaces: [analytics, etl]
+    webhook: false
+    controllerWorkers: 4
+  historyServer:
+    cleaner:
+      enabled: false
+`,
+}
+
+func load(t testing.TB, name string) config.Platform {
+	t.Helper()
+	cfg, err := config.Load(name, []byte(goldenConfigs[name]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func render(t testing.TB, cfg config.Platform) []manifest.Manifest {
+	t.Helper()
+	ms, err := generator.Render(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// TestGoldenTrees compares each render with the tree under testdata/golden,
+// which was read by hand when it was written (go test ./generator -update).
+func TestGoldenTrees(t *testing.T) {
+	for name := range goldenConfigs {
+		t.Run(name, func(t *testing.T) {
+			ms := render(t, load(t, name))
+			dir := filepath.Join("testdata", "golden", name)
+			if *update {
+				if err := os.RemoveAll(dir); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := tree.Write(dir, generator.Roots, ms); err != nil {
+					t.Fatal(err)
+				}
+			}
+			diffs, err := tree.Check(dir, generator.Roots, ms)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range diffs {
+				t.Errorf("%s (run go test ./generator -update and review the diff)", d)
+			}
+		})
+	}
+}
+
+func TestRenderIsDeterministic(t *testing.T) {
+	for name := range goldenConfigs {
+		first := render(t, load(t, name))
+		// Concurrent renders shake out any dependence on map order or shared state.
+		var wg sync.WaitGroup
+		results := make([][]manifest.Manifest, 8)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = render(t, load(t, name))
+			}()
+		}
+		wg.Wait()
+		for _, ms := range results {
+			assertSameTree(t, first, ms)
+		}
+	}
+}
+
+// TestShuffledConfigRendersSameBytes reorders every mapping of the config
+// file at random: the meaning is the same, so the bytes must be.
+func TestShuffledConfigRendersSameBytes(t *testing.T) {
+	src := goldenConfigs["two-environments"]
+	want := render(t, load(t, "two-environments"))
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 20; i++ {
+		var doc yamlv3.Node
+		if err := yamlv3.Unmarshal([]byte(src), &doc); err != nil {
+			t.Fatal(err)
+		}
+		shuffle(&doc, rng)
+		shuffled, err := yamlv3.Marshal(&doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && string(shuffled) == src {
+			continue
+		}
+		cfg, err := config.Load("shuffled", shuffled)
+		if err != nil {
+			t.Fatalf("shuffled config: %v\n%s", err, shuffled)
+		}
+		assertSameTree(t, want, render(t, cfg))
+	}
+}
+
+func shuffle(n *yamlv3.Node, rng *rand.Rand) {
+	if n.Kind == yamlv3.MappingNode {
+		pairs := make([][2]*yamlv3.Node, 0, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			pairs = append(pairs, [2]*yamlv3.Node{n.Content[i], n.Content[i+1]})
+		}
+		rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
+		n.Content = n.Content[:0]
+		for _, p := range pairs {
+			n.Content = append(n.Content, p[0], p[1])
+		}
+	}
+	for _, c := range n.Content {
+		shuffle(c, rng)
+	}
+}
+
+func assertSameTree(t *testing.T, want, got []manifest.Manifest) {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Fatalf("render produced %d files, then %d", len(want), len(got))
+	}
+	for i := range want {
+		if want[i].Path != got[i].Path || !bytes.Equal(want[i].Content, got[i].Content) {
+			t.Fatalf("render differs at %s / %s", want[i].Path, got[i].Path)
+		}
+	}
+}
+
+func TestEveryFileHasTheHeaderAndNoGeneratedNoise(t *testing.T) {
+	cfg := load(t, "default")
+	hash, err := generator.ConfigHash(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range render(t, cfg) {
+		first, _, _ := strings.Cut(string(m.Content), "\n")
+		if !strings.HasPrefix(first, manifest.HeaderPrefix+" "+generator.Version+" ") || !strings.Contains(first, hash) {
+			t.Errorf("%s: header %q lacks version %s and config hash %s", m.Path, first, generator.Version, hash)
+		}
+		for _, noise := range []string{"creationTimestamp", "status: {}", "\t"} {
+			if strings.Contains(string(m.Content), noise) {
+				t.Errorf("%s contains %q", m.Path, noise)
+			}
+		}
+	}
+}
+
+func TestConfigHashFollowsTheConfig(t *testing.T) {
+	a, _ := generator.ConfigHash(load(t, "default"))
+	b, _ := generator.ConfigHash(load(t, "two-environments"))
+	if a == b {
+		t.Error("two different configs have the same hash")
+	}
+}
+
+// TestNoSecretDataInTheTree: the tree references the credentials Secret by
+// name and never contains a Secret or anything that looks like a credential.
+func TestNoSecretDataInTheTree(t *testing.T) {
+	for name := range goldenConfigs {
+		for _, m := range render(t, load(t, name)) {
+			s := string(m.Content)
+			for _, bad := range []string{"kind: Secret\n", "stringData:", "password:", "MINIO_ROOT_PASSWORD\n          value:", "AWS_SECRET_ACCESS_KEY\n          value:"} {
+				if strings.Contains(s, bad) {
+					t.Errorf("%s/%s contains %q", name, m.Path, bad)
+				}
+			}
+		}
+	}
+}
+
+func TestPathsAreUnderTheRoots(t *testing.T) {
+	var paths []string
+	for _, m := range render(t, load(t, "two-environments")) {
+		if !manifest.SafePath(m.Path) {
+			t.Errorf("unsafe path %q", m.Path)
+		}
+		paths = append(paths, m.Path)
+	}
+	if !sort.StringsAreSorted(paths) {
+		t.Error("manifests are not sorted by path")
+	}
+}
