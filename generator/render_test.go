@@ -229,3 +229,23 @@ func TestPathsAreUnderTheRoots(t *testing.T) {
 		t.Error("manifests are not sorted by path")
 	}
 }
+
+// TestCommittedTreeIsFresh: manifests/, overlays/ and examples/ at the
+// repository root are the rendered default config, byte for byte.
+func TestCommittedTreeIsFresh(t *testing.T) {
+	root := ".."
+	if _, err := os.Stat(filepath.Join(root, "gen.yaml")); err == nil {
+		t.Fatal("this repository commits the default tree; a gen.yaml at its root would change it")
+	}
+	cfg, err := config.Load("defaults", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffs, err := tree.Check(root, generator.Roots, render(t, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		t.Errorf("%s: run make render and commit", d)
+	}
+}
