@@ -21,7 +21,10 @@ const RootName = "spark-platform"
 // InCluster is the API server address Argo CD uses for its own cluster.
 const InCluster = "https://kubernetes.default.svc"
 
-const finalizer = "resources-finalizer.argocd.argoproj.io"
+// finalizer makes deleting an Application delete its resources first
+// (foreground cascade); the path-qualified name is the one the API server
+// does not warn about.
+const finalizer = "resources-finalizer.argocd.argoproj.io/foreground"
 
 // OverlayPath is the folder of a component's overlay inside the repository.
 func OverlayPath(cfg config.Platform, env, name string) string {

@@ -1,0 +1,221 @@
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+)
+
+// FieldManager is the name gen's changes are recorded under in managedFields.
+const FieldManager = "gen"
+
+// Applier server-side applies unstructured objects.
+type Applier struct {
+	dynamic   dynamic.Interface
+	discovery discovery.CachedDiscoveryInterface
+	mapper    *restmapper.DeferredDiscoveryRESTMapper
+	// FieldManager names the owner of the applied fields.
+	FieldManager string
+}
+
+// Options of one Apply.
+type Options struct {
+	// DryRun asks the server to run every check (admission, validation)
+	// without persisting anything.
+	DryRun bool
+	// Force takes ownership of fields another manager set (gen is the
+	// source of truth for what it applies).
+	Force bool
+}
+
+// NewApplier builds an Applier for cfg.
+func NewApplier(cfg *rest.Config) (*Applier, error) {
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cached := memory.NewMemCacheClient(dc)
+	return &Applier{
+		dynamic:      dyn,
+		discovery:    cached,
+		mapper:       restmapper.NewDeferredDiscoveryRESTMapper(cached),
+		FieldManager: FieldManager,
+	}, nil
+}
+
+// Ref names an object for messages: Kind/namespace/name.
+func Ref(obj *unstructured.Unstructured) string {
+	if ns := obj.GetNamespace(); ns != "" {
+		return fmt.Sprintf("%s/%s/%s", obj.GetKind(), ns, obj.GetName())
+	}
+	return obj.GetKind() + "/" + obj.GetName()
+}
+
+// Apply applies objs in dependency order: CustomResourceDefinitions and
+// Namespaces first, then (after the CRDs are Established) everything else in
+// the given order. It returns the objects as the server stored them (or would,
+// on a dry run), in the order applied.
+func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts Options) ([]*unstructured.Unstructured, error) {
+	first, rest := splitFirst(objs)
+	applied, err := a.applyEach(ctx, first, opts)
+	if err != nil {
+		return applied, err
+	}
+	var crds []string
+	for _, o := range first {
+		if o.GetKind() == "CustomResourceDefinition" {
+			crds = append(crds, o.GetName())
+		}
+	}
+	if len(crds) > 0 && !opts.DryRun {
+		if err := a.WaitEstablished(ctx, crds); err != nil {
+			return applied, err
+		}
+		// New kinds are served now; forget what discovery said before.
+		a.mapper.Reset()
+	}
+	more, err := a.applyEach(ctx, rest, opts)
+	return append(applied, more...), err
+}
+
+func splitFirst(objs []*unstructured.Unstructured) (first, rest []*unstructured.Unstructured) {
+	for _, o := range objs {
+		switch o.GroupVersionKind().GroupKind() {
+		case schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}, schema.GroupKind{Kind: "Namespace"}:
+			first = append(first, o)
+		default:
+			rest = append(rest, o)
+		}
+	}
+	// Namespaces before CRDs is not required, but a stable order is.
+	sort.SliceStable(first, func(i, j int) bool { return first[i].GetKind() > first[j].GetKind() })
+	return first, rest
+}
+
+func (a *Applier) applyEach(ctx context.Context, objs []*unstructured.Unstructured, opts Options) ([]*unstructured.Unstructured, error) {
+	out := make([]*unstructured.Unstructured, 0, len(objs))
+	for _, obj := range objs {
+		got, err := a.ApplyOne(ctx, obj, opts)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, got)
+	}
+	return out, nil
+}
+
+// ApplyOne server-side applies one object with strict field validation.
+func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, error) {
+	ri, err := a.resource(obj)
+	if err != nil {
+		return nil, fmt.Errorf("apply %s: %w", Ref(obj), err)
+	}
+	body, err := json.Marshal(obj.Object)
+	if err != nil {
+		return nil, fmt.Errorf("apply %s: %w", Ref(obj), err)
+	}
+	po := metav1.PatchOptions{FieldManager: a.FieldManager, Force: &opts.Force, FieldValidation: metav1.FieldValidationStrict}
+	if opts.DryRun {
+		po.DryRun = []string{metav1.DryRunAll}
+	}
+	got, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, po)
+	if err != nil {
+		return nil, fmt.Errorf("apply %s: %w", Ref(obj), err)
+	}
+	return got, nil
+}
+
+// resource finds the API resource of obj, retrying discovery once for kinds
+// that appeared after the cache was filled.
+func (a *Applier) resource(obj *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
+	gvk := obj.GroupVersionKind()
+	mapping, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		a.mapper.Reset()
+		mapping, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		if obj.GetNamespace() == "" {
+			return nil, fmt.Errorf("namespaced kind without a namespace")
+		}
+		return a.dynamic.Resource(mapping.Resource).Namespace(obj.GetNamespace()), nil
+	}
+	return a.dynamic.Resource(mapping.Resource), nil
+}
+
+// Get reads the live state of obj; nil when it does not exist.
+func (a *Applier) Get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	ri, err := a.resource(obj)
+	if err != nil {
+		return nil, err
+	}
+	live, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	return live, err
+}
+
+var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// WaitEstablished polls until every named CRD has condition Established=True
+// (polling, because the conditions may not exist yet right after apply).
+func (a *Applier) WaitEstablished(ctx context.Context, names []string) error {
+	pending := append([]string{}, names...)
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		var still []string
+		for _, name := range pending {
+			crd, err := a.dynamic.Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				if apierrors.IsNotFound(err) {
+					still = append(still, name)
+					continue
+				}
+				return false, err
+			}
+			if !established(crd) {
+				still = append(still, name)
+			}
+		}
+		pending = still
+		return len(pending) == 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("wait for CRDs to be established (%s): %w", strings.Join(pending, ", "), err)
+	}
+	return nil
+}
+
+func established(crd *unstructured.Unstructured) bool {
+	conditions, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+	for _, c := range conditions {
+		m, ok := c.(map[string]any)
+		if ok && m["type"] == "Established" && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
