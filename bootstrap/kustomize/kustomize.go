@@ -11,10 +11,15 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// Build runs kustomize build on dir and returns its objects.
+// Build runs kustomize build on dir (on disk) and returns its objects.
 func Build(dir string) ([]*unstructured.Unstructured, error) {
+	return BuildFS(filesys.MakeFsOnDisk(), dir)
+}
+
+// BuildFS runs kustomize build on dir of fs (on disk or in memory).
+func BuildFS(fs filesys.FileSystem, dir string) ([]*unstructured.Unstructured, error) {
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	rm, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	rm, err := k.Run(fs, dir)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
 	}

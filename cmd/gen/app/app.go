@@ -78,6 +78,7 @@ Every later change: edit gen.yaml, gen render, commit, push.`,
 	root.AddCommand(
 		NewRenderCommand(streams),
 		NewConfigCommand(streams),
+		NewBootstrapCommand(streams),
 		NewVersionCommand(streams),
 	)
 	return root

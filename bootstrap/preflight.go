@@ -1,0 +1,125 @@
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/rdspark/gen/generator/config"
+)
+
+// MinKubernetesMinor is the oldest Kubernetes minor gen supports: Argo CD 3.x
+// and the Spark Operator 2.x need server-side apply and ValidatingAdmissionPolicy-era APIs.
+const MinKubernetesMinor = 28
+
+// permission is one thing bootstrap must be allowed to do.
+type permission struct {
+	verb, group, resource, namespace string
+}
+
+func (p permission) String() string {
+	r := p.resource
+	if p.group != "" {
+		r += "." + p.group
+	}
+	if p.namespace == "" {
+		return fmt.Sprintf("%s %s (cluster-wide)", p.verb, r)
+	}
+	return fmt.Sprintf("%s %s in namespace %s", p.verb, r, p.namespace)
+}
+
+// required lists what bootstrap does: server-side apply (patch) of Argo CD's
+// cluster-scoped objects and namespaced ones, Secrets in the namespaces that
+// read the MinIO credentials, and the root Application.
+func required(cfg config.Platform) []permission {
+	ps := []permission{
+		{"patch", "apiextensions.k8s.io", "customresourcedefinitions", ""},
+		{"patch", "", "namespaces", ""},
+		{"patch", "rbac.authorization.k8s.io", "clusterroles", ""},
+		{"patch", "rbac.authorization.k8s.io", "clusterrolebindings", ""},
+		{"patch", "apps", "deployments", "argocd"},
+		{"patch", "apps", "statefulsets", "argocd"},
+		{"patch", "", "configmaps", "argocd"},
+		{"patch", "argoproj.io", "applications", "argocd"},
+		{"patch", "argoproj.io", "appprojects", "argocd"},
+	}
+	for _, ns := range secretNamespaces(cfg) {
+		ps = append(ps, permission{"get", "", "secrets", ns}, permission{"create", "", "secrets", ns})
+	}
+	return ps
+}
+
+// preflight checks the cluster before anything is written. Errors stop
+// bootstrap; warnings are printed with the fix.
+func preflight(ctx context.Context, cs kubernetes.Interface, cfg config.Platform, env config.Environment, p *printer) error {
+	version, err := cs.Discovery().ServerVersion()
+	if err != nil {
+		return fmt.Errorf("API server not reachable: %w (is Rancher Desktop running with Kubernetes enabled?)", err)
+	}
+	minor, _ := strconv.Atoi(strings.TrimSuffix(version.Minor, "+"))
+	if version.Major != "1" || minor < MinKubernetesMinor {
+		return fmt.Errorf("Kubernetes %s.%s is not supported; gen needs 1.%d or newer", version.Major, version.Minor, MinKubernetesMinor)
+	}
+	p.debugf("Kubernetes %s", version.GitVersion)
+
+	var missing []string
+	for _, perm := range required(cfg) {
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: perm.verb, Group: perm.group, Resource: perm.resource, Namespace: perm.namespace},
+		}}
+		got, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("check permissions: %w", err)
+		}
+		if !got.Status.Allowed {
+			missing = append(missing, perm.String())
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing permissions (bootstrap needs cluster-admin on a laptop cluster):\n  %s", strings.Join(missing, "\n  "))
+	}
+
+	if _, err := cs.NetworkingV1().IngressClasses().Get(ctx, env.IngressClassName, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		p.warnf("IngressClass %q does not exist: the UIs will not be reachable until an ingress controller provides it (Rancher Desktop: enable Traefik in Preferences > Kubernetes)", env.IngressClassName)
+	} else if err != nil {
+		return fmt.Errorf("read IngressClass %s: %w", env.IngressClassName, err)
+	}
+
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list nodes: %w", err)
+	}
+	checkNodeIP(nodes.Items, env, p)
+	return nil
+}
+
+// checkNodeIP warns when the environment's domain (an sslip.io name of the
+// node IP) does not point at any node, with the exact fix.
+func checkNodeIP(nodes []corev1.Node, env config.Environment, p *printer) {
+	if env.NodeIP == "" || len(nodes) == 0 {
+		return
+	}
+	var ips []string
+	for _, n := range nodes {
+		for _, a := range n.Status.Addresses {
+			if a.Type == corev1.NodeInternalIP && net.ParseIP(a.Address) != nil {
+				if a.Address == env.NodeIP {
+					return
+				}
+				ips = append(ips, a.Address)
+			}
+		}
+	}
+	if len(ips) > 0 {
+		p.warnf("the node's InternalIP is %s, but environment %s uses nodeIP %s (hosts *.%s will not reach it). Fix: set spec.environments[].nodeIP: %s for %s in gen.yaml, run gen render, commit and push",
+			ips[0], env.Name, env.NodeIP, env.Domain, ips[0], env.Name)
+	}
+}

@@ -1,0 +1,138 @@
+package bootstrap
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	"github.com/rdspark/gen/bootstrap/kustomize"
+	"github.com/rdspark/gen/generator"
+	"github.com/rdspark/gen/generator/argocd"
+	"github.com/rdspark/gen/generator/config"
+)
+
+// memTree is the rendered tree in memory: bootstrap builds from the config
+// itself, so what it applies is exactly what gen render writes for it.
+type memTree struct {
+	fs  filesys.FileSystem
+	env string
+}
+
+const treeRoot = "/tree"
+
+func newMemTree(cfg config.Platform, env string) (*memTree, error) {
+	ms, err := generator.Render(cfg)
+	if err != nil {
+		return nil, err
+	}
+	fs := filesys.MakeFsInMemory()
+	for _, m := range ms {
+		p := path.Join(treeRoot, m.Path)
+		if err := fs.MkdirAll(path.Dir(p)); err != nil {
+			return nil, err
+		}
+		if err := fs.WriteFile(p, m.Content); err != nil {
+			return nil, err
+		}
+	}
+	return &memTree{fs: fs, env: env}, nil
+}
+
+// build builds overlays/<env>/<folder>.
+func (t *memTree) build(folder string) ([]*unstructured.Unstructured, error) {
+	return kustomize.BuildFS(t.fs, path.Join(treeRoot, generator.OverlaysDir, t.env, folder))
+}
+
+// useInstall replaces the upstream install URL of manifests/argocd with
+// content (from --argocd-manifests), for offline and mirrored installs.
+func (t *memTree) useInstall(installURL string, content []byte) error {
+	dir := path.Join(treeRoot, generator.ManifestsDir, argocd.Name)
+	kfile := path.Join(dir, "kustomization.yaml")
+	raw, err := t.fs.ReadFile(kfile)
+	if err != nil {
+		return err
+	}
+	var k types.Kustomization
+	if err := yaml.Unmarshal(raw, &k); err != nil {
+		return err
+	}
+	replaced := false
+	for i, r := range k.Resources {
+		if r == installURL {
+			k.Resources[i] = "upstream-install.yaml"
+			replaced = true
+		}
+	}
+	if !replaced {
+		return fmt.Errorf("manifests/argocd does not reference %s", installURL)
+	}
+	out, err := yaml.Marshal(&k)
+	if err != nil {
+		return err
+	}
+	if err := t.fs.WriteFile(kfile, out); err != nil {
+		return err
+	}
+	return t.fs.WriteFile(path.Join(dir, "upstream-install.yaml"), content)
+}
+
+// readInstall reads --argocd-manifests (a file or an http(s) URL) and checks
+// it is an Argo CD install (it defines the Application CRD), so a wrong or
+// truncated file is refused before anything is applied.
+func readInstall(ctx context.Context, source string) ([]byte, error) {
+	var content []byte
+	if strings.HasPrefix(source, "http://") || strings.HasPrefix(source, "https://") {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, source, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("--argocd-manifests: %w", err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("--argocd-manifests: GET %s: %s", source, resp.Status)
+		}
+		if content, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20)); err != nil {
+			return nil, fmt.Errorf("--argocd-manifests: %w", err)
+		}
+	} else {
+		var err error
+		if content, err = os.ReadFile(source); err != nil {
+			return nil, fmt.Errorf("--argocd-manifests: %w", err)
+		}
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(content), 4096)
+	hasCRD := false
+	for n := 0; ; n++ {
+		var obj map[string]any
+		err := dec.Decode(&obj)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--argocd-manifests %s: document %d is not valid YAML: %w", source, n+1, err)
+		}
+		u := unstructured.Unstructured{Object: obj}
+		if u.GetKind() == "CustomResourceDefinition" && u.GetName() == "applications.argoproj.io" {
+			hasCRD = true
+		}
+	}
+	if !hasCRD {
+		return nil, fmt.Errorf("--argocd-manifests %s is not an Argo CD install: it does not define the applications.argoproj.io CRD", source)
+	}
+	return content, nil
+}
+
