@@ -82,13 +82,14 @@ func Run(ctx context.Context, o Options) error {
 		o.RequestTimeout = 15 * time.Second
 	}
 	p := newPrinter(o.Out, o.Quiet, o.Verbose)
-	env, ok := o.Config.Environment(o.Environment)
+	cfg := o.Config
+	cfg.Complete()
+	env, ok := cfg.Environment(o.Environment)
 	if !ok {
-		return fmt.Errorf("unknown environment %q (configured: %s)", o.Environment, strings.Join(o.Config.EnvironmentNames(), ", "))
+		return fmt.Errorf("unknown environment %q (configured: %s)", o.Environment, strings.Join(cfg.EnvironmentNames(), ", "))
 	}
 	// The root Application and the project read the repository bootstrap is
 	// pointed at; warn when the tree in Git points elsewhere.
-	cfg := o.Config
 	if o.RepoURL != "" && o.RepoURL != cfg.Spec.Git.RepoURL {
 		p.warnf("gen.yaml's spec.git.repoURL is %s, but bootstrap points Argo CD at %s: the Applications in Git still read %s. Fix: set spec.git.repoURL: %s in gen.yaml, gen render, commit and push",
 			cfg.Spec.Git.RepoURL, o.RepoURL, cfg.Spec.Git.RepoURL, o.RepoURL)

@@ -135,4 +135,3 @@ func readInstall(ctx context.Context, source string) ([]byte, error) {
 	}
 	return content, nil
 }
-

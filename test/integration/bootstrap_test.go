@@ -408,4 +408,3 @@ func TestBootstrapOfflineInstallFile(t *testing.T) {
 		t.Fatalf("argocd-cm lacks gen's patch: %v", err)
 	}
 }
-

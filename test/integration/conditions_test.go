@@ -5,7 +5,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-
 // readyConditions are what the deployment controller reports for a rolled-out Deployment.
 func readyConditions() []appsv1.DeploymentCondition {
 	return []appsv1.DeploymentCondition{
