@@ -115,11 +115,7 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	argoObjs, err := tree.build(argocd.Name)
-	if err != nil {
-		return fmt.Errorf("build Argo CD install: %w", err)
-	}
-	namespaceObjs, err := tree.build("namespaces")
+	argoObjs, namespaceObjs, err := tree.install()
 	if err != nil {
 		return err
 	}
@@ -208,6 +204,28 @@ func Run(ctx context.Context, o Options) error {
 	}
 	printNext(p, env)
 	return nil
+}
+
+// InstallObjects are what the argocd step applies for env: the platform
+// namespaces and the built Argo CD overlay (installSource, when set,
+// replacing the upstream install URL, like --argocd-manifests).
+func InstallObjects(ctx context.Context, cfg config.Platform, env, installSource string) ([]*unstructured.Unstructured, error) {
+	cfg.Complete()
+	tree, err := newMemTree(cfg, env)
+	if err != nil {
+		return nil, err
+	}
+	if installSource != "" {
+		content, err := readInstall(ctx, installSource)
+		if err != nil {
+			return nil, err
+		}
+		if err := tree.useInstall(argocd.InstallURL(cfg), content); err != nil {
+			return nil, err
+		}
+	}
+	argoObjs, namespaceObjs, err := tree.install()
+	return append(namespaceObjs, argoObjs...), err
 }
 
 // rootObjects are what bootstrap hands to Argo CD: the project and the root

@@ -54,6 +54,17 @@ func (t *memTree) build(folder string) ([]*unstructured.Unstructured, error) {
 	return kustomize.BuildFS(t.fs, path.Join(treeRoot, generator.OverlaysDir, t.env, folder))
 }
 
+// install builds the Argo CD overlay and the namespaces overlay.
+func (t *memTree) install() (argoObjs, namespaceObjs []*unstructured.Unstructured, err error) {
+	if argoObjs, err = t.build(argocd.Name); err != nil {
+		return nil, nil, fmt.Errorf("build Argo CD install: %w", err)
+	}
+	if namespaceObjs, err = t.build("namespaces"); err != nil {
+		return nil, nil, err
+	}
+	return argoObjs, namespaceObjs, nil
+}
+
 // useInstall replaces the upstream install URL of manifests/argocd with
 // content (from --argocd-manifests), for offline and mirrored installs.
 func (t *memTree) useInstall(installURL string, content []byte) error {

@@ -45,7 +45,7 @@ func (w *warnings) take() []string {
 // renderedTree renders cfg into a temp dir and returns the objects of every
 // overlay folder of env (components in sync-wave order, then the apps and
 // the root Application), and the examples.
-func renderedTree(t *testing.T, cfg config.Platform, env string) (overlay, examples []*unstructured.Unstructured) {
+func renderedTree(t testing.TB, cfg config.Platform, env string) (overlay, examples []*unstructured.Unstructured) {
 	t.Helper()
 	ms, err := generator.Render(cfg)
 	if err != nil {
@@ -79,7 +79,7 @@ func renderedTree(t *testing.T, cfg config.Platform, env string) (overlay, examp
 	return overlay, examples
 }
 
-func readExamples(t *testing.T, dir string) []*unstructured.Unstructured {
+func readExamples(t testing.TB, dir string) []*unstructured.Unstructured {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
