@@ -85,18 +85,8 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 	if err != nil {
 		return applied, err
 	}
-	var crds []string
-	for _, o := range first {
-		if o.GetKind() == "CustomResourceDefinition" {
-			crds = append(crds, o.GetName())
-		}
-	}
-	if len(crds) > 0 && !opts.DryRun {
-		if err := a.WaitEstablished(ctx, crds); err != nil {
-			return applied, err
-		}
-		// New kinds are served now; forget what discovery said before.
-		a.mapper.Reset()
+	if err := a.waitForKindsOf(ctx, first, rest, opts); err != nil {
+		return applied, err
 	}
 	more, err := a.applyEach(ctx, rest, opts)
 	return append(applied, more...), err
@@ -162,14 +152,21 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 	return got, nil
 }
 
-// resource finds the API resource of obj, retrying discovery once for kinds
-// that appeared after the cache was filled.
+// newKindGrace is how long a kind may take to be served after its CRD was
+// applied (the API server establishes a CRD within seconds).
+var newKindGrace = 30 * time.Second
+
+// resource finds the API resource of obj. A kind that is not served yet is
+// looked up again (with fresh discovery) for newKindGrace, since its CRD may
+// have been applied a moment ago.
 func (a *Applier) resource(obj *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
 	gvk := obj.GroupVersionKind()
 	mapping, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if meta.IsNoMatchError(err) {
+	for deadline := time.Now().Add(newKindGrace); meta.IsNoMatchError(err) && time.Now().Before(deadline); {
 		a.mapper.Reset()
-		mapping, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if mapping, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); meta.IsNoMatchError(err) {
+			time.Sleep(500 * time.Millisecond)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -194,6 +191,40 @@ func (a *Applier) Get(ctx context.Context, obj *unstructured.Unstructured) (*uns
 		return nil, nil
 	}
 	return live, err
+}
+
+// waitForKindsOf waits until the CRDs among first that define a kind used in
+// rest are Established. Only those: Argo CD's install defines CRDs but
+// creates none of their objects, and waiting for the API server to establish
+// them (seconds) is most of an install's time.
+func (a *Applier) waitForKindsOf(ctx context.Context, first, rest []*unstructured.Unstructured, opts Options) error {
+	if opts.DryRun {
+		return nil
+	}
+	used := map[schema.GroupKind]bool{}
+	for _, o := range rest {
+		used[o.GroupVersionKind().GroupKind()] = true
+	}
+	var crds []string
+	for _, o := range first {
+		if o.GetKind() != "CustomResourceDefinition" {
+			continue
+		}
+		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
+		kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
+		if used[schema.GroupKind{Group: group, Kind: kind}] {
+			crds = append(crds, o.GetName())
+		}
+	}
+	if len(crds) == 0 {
+		return nil
+	}
+	if err := a.WaitEstablished(ctx, crds); err != nil {
+		return err
+	}
+	// New kinds are served now; forget what discovery said before.
+	a.mapper.Reset()
+	return nil
 }
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -281,17 +312,8 @@ func (a *Applier) ApplyStaged(ctx context.Context, objs []*unstructured.Unstruct
 	if err != nil {
 		return applied, err
 	}
-	var crds []string
-	for _, o := range first {
-		if o.GetKind() == "CustomResourceDefinition" {
-			crds = append(crds, o.GetName())
-		}
-	}
-	if len(crds) > 0 && !opts.DryRun {
-		if err := a.WaitEstablished(ctx, crds); err != nil {
-			return applied, err
-		}
-		a.mapper.Reset()
+	if err := a.waitForKindsOf(ctx, first, rest, opts); err != nil {
+		return applied, err
 	}
 	more, err := a.ApplyConcurrently(ctx, rest, opts, workers)
 	return append(applied, more...), err
