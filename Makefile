@@ -45,6 +45,52 @@ kustomize: ## install the kustomize CLI that make bench compares against
 	@command -v kustomize >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/kustomize" || $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
 .PHONY: bench
-bench: kustomize ## benchmarks: go test -bench, and render time as a ratio to kustomize build
+bench: kustomize controlplane ## benchmarks, as ratios to kustomize build and kubectl apply measured in the same run
 	$(GO) test -run '^$$' -bench . -benchmem ./generator/
 	$(GO) run ./hack/bench
+	$(GO) test -run '^$$' -bench StartToReady -benchtime 5x ./internal/testcluster/
+	$(GO) test -run '^$$' -bench 'ArgoCDInstall|TreeReapply' -benchtime 5x ./test/integration/
+
+# The Spark + S3A image (image/Dockerfile, rendered by gen render from spec.spark).
+# IMAGE is the reference the History Server and the examples run, read from the
+# Dockerfile's "# image: " line so that it is never derived a second way here.
+IMAGE = $(shell sed -n 's/^# image: //p' image/Dockerfile 2>/dev/null)
+# IMAGE_TOOL builds where the cluster looks for images: containerd's k8s.io
+# namespace (nerdctl) when Rancher Desktop runs containerd, dockerd (docker)
+# when it runs dockerd. Override: IMAGE_TOOL=docker, IMAGE_TOOL="nerdctl --namespace k8s.io".
+IMAGE_TOOL ?= $(shell if command -v nerdctl >/dev/null 2>&1 && nerdctl --namespace k8s.io info >/dev/null 2>&1; then echo "nerdctl --namespace k8s.io"; elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then echo docker; fi)
+# What image-test runs inside the image: the user, and hadoop-aws of the very
+# Hadoop the image's Spark ships, next to an AWS SDK bundle.
+define IMAGE_TEST_SCRIPT
+set -eu
+cd /opt/spark/jars
+test "$$(id -u)" = 185 || { echo "runs as uid $$(id -u), not 185" >&2; exit 1; }
+hadoop=$$(ls hadoop-client-api-*.jar | sed 's/^hadoop-client-api-//; s/[.]jar$$//')
+test -f "hadoop-aws-$$hadoop.jar" || { echo "no hadoop-aws-$$hadoop.jar for the Hadoop $$hadoop of this Spark:" >&2; ls | grep aws >&2; exit 1; }
+sdk=$$(ls | grep -E '^(aws-java-sdk-bundle|bundle)-[0-9.]+[.]jar$$') || { echo "no AWS SDK bundle jar" >&2; exit 1; }
+echo "ok: uid 185, Hadoop $$hadoop, hadoop-aws-$$hadoop.jar, $$sdk"
+endef
+export IMAGE_TEST_SCRIPT
+
+.PHONY: image-tool
+image-tool:
+	@test -n "$(IMAGE)" || { echo "image/Dockerfile is missing or names no image: run make render" >&2; exit 1; }
+	@test -n "$(IMAGE_TOOL)" || { echo "no container runtime answers (nerdctl --namespace k8s.io info, docker info): start Rancher Desktop, or set IMAGE_TOOL" >&2; exit 1; }
+
+.PHONY: image
+image: image-tool ## build image/Dockerfile as the image the tree runs, where the cluster finds it (no registry)
+	@echo "building $(IMAGE) with $(IMAGE_TOOL)"
+	$(IMAGE_TOOL) build -t $(IMAGE) image
+
+.PHONY: image-test
+image-test: image-tool ## run the built image: uid 185, hadoop-aws of its own Hadoop, an AWS SDK bundle
+	@echo "checking $(IMAGE) with $(IMAGE_TOOL) run"
+	@$(IMAGE_TOOL) run --rm --entrypoint /bin/sh $(IMAGE) -c "$$IMAGE_TEST_SCRIPT"
+
+.PHONY: image-push
+image-push: image-tool ## push the built image: make image-push REGISTRY=registry.example.com/team
+	@test -n "$(REGISTRY)" || { echo "usage: make image-push REGISTRY=registry.example.com/team" >&2; exit 1; }
+	@echo "pushing $(IMAGE) as $(REGISTRY)/$(notdir $(IMAGE)) with $(IMAGE_TOOL)"
+	$(IMAGE_TOOL) tag $(IMAGE) $(REGISTRY)/$(notdir $(IMAGE))
+	$(IMAGE_TOOL) push $(REGISTRY)/$(notdir $(IMAGE))
+	@if [ "$(REGISTRY)/$(notdir $(IMAGE))" != "$(IMAGE)" ]; then echo "the tree runs $(IMAGE): to run the pushed image, set spec.spark.image: $(REGISTRY)/$(firstword $(subst :, ,$(notdir $(IMAGE)))) in gen.yaml and run gen render"; fi
