@@ -102,7 +102,7 @@ func Run(ctx context.Context, o Options) error {
 
 	// Build everything before touching the cluster: a bad install file or
 	// config fails here, with nothing applied.
-	tree, err := newMemTree(cfg, env.Name)
+	tree, err := NewTree(cfg, env.Name)
 	if err != nil {
 		return err
 	}
@@ -111,11 +111,11 @@ func Run(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		if err := tree.useInstall(argocd.InstallURL(cfg), content); err != nil {
+		if err := tree.UseInstall(argocd.InstallURL(cfg), content); err != nil {
 			return err
 		}
 	}
-	argoObjs, namespaceObjs, err := tree.install()
+	argoObjs, namespaceObjs, err := tree.Install()
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func Run(ctx context.Context, o Options) error {
 	restCfg := o.RESTConfig
 	if restCfg == nil {
 		var context string
-		restCfg, context, err = restConfig(o.Kubeconfig, o.Context, o.ContextExplicit, o.RequestTimeout)
+		restCfg, context, err = Connect(o.Kubeconfig, o.Context, o.ContextExplicit, o.RequestTimeout)
 		if err != nil {
 			return err
 		}
@@ -211,7 +211,7 @@ func Run(ctx context.Context, o Options) error {
 // replacing the upstream install URL, like --argocd-manifests).
 func InstallObjects(ctx context.Context, cfg config.Platform, env, installSource string) ([]*unstructured.Unstructured, error) {
 	cfg.Complete()
-	tree, err := newMemTree(cfg, env)
+	tree, err := NewTree(cfg, env)
 	if err != nil {
 		return nil, err
 	}
@@ -220,18 +220,18 @@ func InstallObjects(ctx context.Context, cfg config.Platform, env, installSource
 		if err != nil {
 			return nil, err
 		}
-		if err := tree.useInstall(argocd.InstallURL(cfg), content); err != nil {
+		if err := tree.UseInstall(argocd.InstallURL(cfg), content); err != nil {
 			return nil, err
 		}
 	}
-	argoObjs, namespaceObjs, err := tree.install()
+	argoObjs, namespaceObjs, err := tree.Install()
 	return append(namespaceObjs, argoObjs...), err
 }
 
 // rootObjects are what bootstrap hands to Argo CD: the project and the root
 // Application; Argo CD syncs everything else from Git.
-func rootObjects(tree *memTree) ([]*unstructured.Unstructured, error) {
-	apps, err := tree.build("apps")
+func rootObjects(tree *Tree) ([]*unstructured.Unstructured, error) {
+	apps, err := tree.Build("apps")
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,7 @@ func rootObjects(tree *memTree) ([]*unstructured.Unstructured, error) {
 			objs = append(objs, o)
 		}
 	}
-	root, err := tree.build("root")
+	root, err := tree.Build("root")
 	if err != nil {
 		return nil, err
 	}

@@ -14,11 +14,11 @@ import (
 // talks to another cluster when its context is named explicitly.
 const DefaultContext = "rancher-desktop"
 
-// restConfig loads the kubeconfig (kubectl's rules: --kubeconfig, then
+// Connect loads the kubeconfig (kubectl's rules: --kubeconfig, then
 // $KUBECONFIG, then ~/.kube/config) for context. Any context other than
 // rancher-desktop must be named with --context (explicit), so a production
 // cluster is never touched because it happens to be current.
-func restConfig(kubeconfig, context string, explicit bool, timeout time.Duration) (*rest.Config, string, error) {
+func Connect(kubeconfig, context string, explicit bool, timeout time.Duration) (*rest.Config, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = kubeconfig
 	raw, err := rules.Load()

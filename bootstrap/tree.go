@@ -22,16 +22,17 @@ import (
 	"github.com/rdspark/gen/generator/config"
 )
 
-// memTree is the rendered tree in memory: bootstrap builds from the config
+// Tree is the rendered tree in memory: bootstrap builds from the config
 // itself, so what it applies is exactly what gen render writes for it.
-type memTree struct {
+type Tree struct {
 	fs  filesys.FileSystem
 	env string
+	cfg config.Platform
 }
 
 const treeRoot = "/tree"
 
-func newMemTree(cfg config.Platform, env string) (*memTree, error) {
+func NewTree(cfg config.Platform, env string) (*Tree, error) {
 	ms, err := generator.Render(cfg)
 	if err != nil {
 		return nil, err
@@ -46,28 +47,48 @@ func newMemTree(cfg config.Platform, env string) (*memTree, error) {
 			return nil, err
 		}
 	}
-	return &memTree{fs: fs, env: env}, nil
+	return &Tree{fs: fs, env: env, cfg: cfg}, nil
 }
 
-// build builds overlays/<env>/<folder>.
-func (t *memTree) build(folder string) ([]*unstructured.Unstructured, error) {
+// Build builds overlays/<env>/<folder>.
+func (t *Tree) Build(folder string) ([]*unstructured.Unstructured, error) {
 	return kustomize.BuildFS(t.fs, path.Join(treeRoot, generator.OverlaysDir, t.env, folder))
 }
 
-// install builds the Argo CD overlay and the namespaces overlay.
-func (t *memTree) install() (argoObjs, namespaceObjs []*unstructured.Unstructured, err error) {
-	if argoObjs, err = t.build(argocd.Name); err != nil {
+// Components builds every component overlay of the environment, in
+// sync-wave order, keyed by component name.
+func (t *Tree) Components() ([]string, map[string][]*unstructured.Unstructured, error) {
+	components, err := generator.Components(t.cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make([]string, 0, len(components))
+	built := map[string][]*unstructured.Unstructured{}
+	for _, c := range components {
+		objs, err := t.Build(c.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		names = append(names, c.Name)
+		built[c.Name] = objs
+	}
+	return names, built, nil
+}
+
+// Install builds the Argo CD overlay and the namespaces overlay.
+func (t *Tree) Install() (argoObjs, namespaceObjs []*unstructured.Unstructured, err error) {
+	if argoObjs, err = t.Build(argocd.Name); err != nil {
 		return nil, nil, fmt.Errorf("build Argo CD install: %w", err)
 	}
-	if namespaceObjs, err = t.build("namespaces"); err != nil {
+	if namespaceObjs, err = t.Build("namespaces"); err != nil {
 		return nil, nil, err
 	}
 	return argoObjs, namespaceObjs, nil
 }
 
-// useInstall replaces the upstream install URL of manifests/argocd with
+// UseInstall replaces the upstream install URL of manifests/argocd with
 // content (from --argocd-manifests), for offline and mirrored installs.
-func (t *memTree) useInstall(installURL string, content []byte) error {
+func (t *Tree) UseInstall(installURL string, content []byte) error {
 	dir := path.Join(treeRoot, generator.ManifestsDir, argocd.Name)
 	kfile := path.Join(dir, "kustomization.yaml")
 	raw, err := t.fs.ReadFile(kfile)
