@@ -32,6 +32,10 @@ type Applier struct {
 	mapper    *restmapper.DeferredDiscoveryRESTMapper
 	// FieldManager names the owner of the applied fields.
 	FieldManager string
+	// NewKindGrace is how long a kind that is not served yet is looked up
+	// again (its CRD may have been applied a moment ago). Readers of a
+	// cluster that may lack the CRDs set it to 0.
+	NewKindGrace time.Duration
 }
 
 // Options of one Apply.
@@ -64,6 +68,7 @@ func NewApplier(cfg *rest.Config) (*Applier, error) {
 		discovery:    cached,
 		mapper:       restmapper.NewDeferredDiscoveryRESTMapper(cached),
 		FieldManager: FieldManager,
+		NewKindGrace: 30 * time.Second,
 	}, nil
 }
 
@@ -152,17 +157,12 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 	return got, nil
 }
 
-// newKindGrace is how long a kind may take to be served after its CRD was
-// applied (the API server establishes a CRD within seconds).
-var newKindGrace = 30 * time.Second
-
 // resource finds the API resource of obj. A kind that is not served yet is
-// looked up again (with fresh discovery) for newKindGrace, since its CRD may
-// have been applied a moment ago.
+// looked up again (with fresh discovery) for NewKindGrace.
 func (a *Applier) resource(obj *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
 	gvk := obj.GroupVersionKind()
 	mapping, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	for deadline := time.Now().Add(newKindGrace); meta.IsNoMatchError(err) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(a.NewKindGrace); meta.IsNoMatchError(err) && time.Now().Before(deadline); {
 		a.mapper.Reset()
 		if mapping, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); meta.IsNoMatchError(err) {
 			time.Sleep(500 * time.Millisecond)
@@ -317,4 +317,14 @@ func (a *Applier) ApplyStaged(ctx context.Context, objs []*unstructured.Unstruct
 	}
 	more, err := a.ApplyConcurrently(ctx, rest, opts, workers)
 	return append(applied, more...), err
+}
+
+// Delete deletes obj (background propagation: owned objects go after it).
+func (a *Applier) Delete(ctx context.Context, obj *unstructured.Unstructured) error {
+	ri, err := a.resource(obj)
+	if err != nil {
+		return err
+	}
+	policy := metav1.DeletePropagationBackground
+	return ri.Delete(ctx, obj.GetName(), metav1.DeleteOptions{PropagationPolicy: &policy})
 }

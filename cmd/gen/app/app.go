@@ -79,6 +79,10 @@ Every later change: edit gen.yaml, gen render, commit, push.`,
 		NewRenderCommand(streams),
 		NewConfigCommand(streams),
 		NewBootstrapCommand(streams),
+		NewStatusCommand(streams),
+		NewDoctorCommand(streams),
+		NewDiffCommand(streams),
+		NewTeardownCommand(streams),
 		NewVersionCommand(streams),
 	)
 	return root

@@ -1,0 +1,240 @@
+// Package status answers "is my platform up?": each Argo CD Application's
+// sync status, health and revision, each platform workload's readiness
+// (kstatus), and the URLs, as one report for a screen or for scripts.
+package status
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/rdspark/gen/bootstrap"
+	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/generator/argocd"
+	"github.com/rdspark/gen/generator/component"
+	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/history"
+	"github.com/rdspark/gen/generator/minio"
+)
+
+// Application is one Argo CD Application as Argo CD reports it.
+type Application struct {
+	Name     string `json:"name"`
+	Sync     string `json:"sync"`
+	Health   string `json:"health"`
+	Revision string `json:"revision,omitempty"`
+	Message  string `json:"message,omitempty"`
+}
+
+// Healthy is Synced and Healthy.
+func (a Application) Healthy() bool { return a.Sync == "Synced" && a.Health == "Healthy" }
+
+// Workload is one platform workload's kstatus.
+type Workload struct {
+	Ref     string `json:"ref"`
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+}
+
+// Ready is kstatus Current.
+func (w Workload) Ready() bool { return w.Status == "Current" }
+
+// URL is one UI of the platform.
+type URL struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+// Report is the whole status.
+type Report struct {
+	Environment  string        `json:"environment"`
+	Healthy      bool          `json:"healthy"`
+	Applications []Application `json:"applications"`
+	Workloads    []Workload    `json:"workloads"`
+	URLs         []URL         `json:"urls"`
+}
+
+var applications = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
+
+// Collect reads the status of env's platform from the cluster.
+func Collect(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env string) (Report, error) {
+	cfg.Complete()
+	e, ok := cfg.Environment(env)
+	if !ok {
+		return Report{}, fmt.Errorf("unknown environment %q", env)
+	}
+	tree, err := bootstrap.NewTree(cfg, env)
+	if err != nil {
+		return Report{}, err
+	}
+	names, built, err := tree.Components()
+	if err != nil {
+		return Report{}, err
+	}
+	dyn, err := dynamic.NewForConfig(restCfg)
+	if err != nil {
+		return Report{}, err
+	}
+	applier, err := kube.NewApplier(restCfg)
+	if err != nil {
+		return Report{}, err
+	}
+
+	applier.NewKindGrace = 0
+	r := Report{Environment: env, Healthy: true}
+	for _, name := range append([]string{argocd.RootName}, names...) {
+		app := Application{Name: name, Sync: "Missing", Health: "Missing"}
+		live, err := dyn.Resource(applications).Namespace(component.ArgoCDNamespace).Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case err == nil:
+			app = fromLive(live)
+		case apierrors.IsNotFound(err) || isNoKind(err):
+			app.Message = "not found: has gen bootstrap run, and has the root Application synced?"
+		default:
+			return Report{}, fmt.Errorf("read Application %s: %w", name, err)
+		}
+		r.Healthy = r.Healthy && app.Healthy()
+		r.Applications = append(r.Applications, app)
+	}
+	for _, name := range names {
+		for _, o := range built[name] {
+			switch o.GetKind() {
+			case "Deployment", "StatefulSet", "DaemonSet", "Job":
+			default:
+				continue
+			}
+			w := Workload{Ref: kube.Ref(o), Status: "NotFound"}
+			live, err := applier.Get(ctx, o)
+			switch {
+			case err != nil && !isNoKind(err):
+				return Report{}, fmt.Errorf("read %s: %w", kube.Ref(o), err)
+			case live != nil:
+				s := kube.StatusOf(live)
+				w.Status, w.Message = string(s.Status), s.Message
+			}
+			r.Healthy = r.Healthy && w.Ready()
+			r.Workloads = append(r.Workloads, w)
+		}
+	}
+	sort.Slice(r.Workloads, func(i, j int) bool { return r.Workloads[i].Ref < r.Workloads[j].Ref })
+	r.URLs = []URL{
+		{"Argo CD", "http://" + argocd.Host(e)},
+		{"MinIO console", "http://" + minio.ConsoleHost(e)},
+		{"Spark History Server", "http://" + history.Host(e)},
+	}
+	return r, nil
+}
+
+func isNoKind(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no matches for kind")
+}
+
+func fromLive(u *unstructured.Unstructured) Application {
+	str := func(fields ...string) string {
+		s, _, _ := unstructured.NestedString(u.Object, fields...)
+		return s
+	}
+	app := Application{
+		Name:     u.GetName(),
+		Sync:     str("status", "sync", "status"),
+		Health:   str("status", "health", "status"),
+		Revision: str("status", "sync", "revision"),
+		Message:  str("status", "operationState", "message"),
+	}
+	if app.Sync == "" {
+		app.Sync = "Unknown"
+	}
+	if app.Health == "" {
+		app.Health = "Unknown"
+	}
+	if len(app.Revision) > 12 {
+		app.Revision = app.Revision[:12]
+	}
+	return app
+}
+
+// Print writes the report as tables.
+func Print(w io.Writer, r Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "APPLICATION\tSYNC\tHEALTH\tREVISION\tMESSAGE")
+	for _, a := range r.Applications {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Name, a.Sync, a.Health, a.Revision, oneLine(a.Message))
+	}
+	fmt.Fprintln(tw, "\t\t\t\t")
+	fmt.Fprintln(tw, "WORKLOAD\tSTATUS\tMESSAGE\t\t")
+	for _, wl := range r.Workloads {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t\t\n", wl.Ref, wl.Status, oneLine(wl.Message))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, u := range r.URLs {
+		fmt.Fprintf(w, "%-22s %s\n", u.Name+":", u.URL)
+	}
+	if r.Healthy {
+		fmt.Fprintf(w, "\nplatform %s: healthy\n", r.Environment)
+	} else {
+		fmt.Fprintf(w, "\nplatform %s: NOT healthy (gen doctor explains the usual causes)\n", r.Environment)
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
+}
+
+// Wait collects until the platform is healthy or timeout, reporting progress
+// to progress each time the picture changes.
+func Wait(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env string, timeout, interval time.Duration, progress io.Writer) (Report, error) {
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for {
+		r, err := Collect(ctx, restCfg, cfg, env)
+		if err != nil {
+			return r, err
+		}
+		if r.Healthy {
+			return r, nil
+		}
+		if summary := pending(r); summary != last {
+			fmt.Fprintf(progress, "  waiting: %s\n", summary)
+			last = summary
+		}
+		if time.Now().After(deadline) {
+			return r, fmt.Errorf("platform not healthy after %s: %s", timeout, pending(r))
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(interval):
+		}
+	}
+}
+
+func pending(r Report) string {
+	var parts []string
+	for _, a := range r.Applications {
+		if !a.Healthy() {
+			parts = append(parts, fmt.Sprintf("%s %s/%s", a.Name, a.Sync, a.Health))
+		}
+	}
+	for _, w := range r.Workloads {
+		if !w.Ready() {
+			parts = append(parts, fmt.Sprintf("%s %s", w.Ref, w.Status))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

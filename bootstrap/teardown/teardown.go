@@ -1,0 +1,300 @@
+// Package teardown removes the platform: the root Application with cascade
+// (Argo CD deletes what it synced), then what Argo CD keeps or cannot delete
+// (the platform namespaces, or everything when Argo CD is not running), then
+// Argo CD itself. MinIO's data volume and credentials stay unless purging.
+package teardown
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/rdspark/gen/bootstrap"
+	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/generator/argocd"
+	"github.com/rdspark/gen/generator/component"
+	"github.com/rdspark/gen/generator/config"
+)
+
+// Options of a teardown.
+type Options struct {
+	Config      config.Platform
+	Environment string
+	// Purge also deletes MinIO's namespace: its data volume and credentials.
+	Purge   bool
+	Timeout time.Duration
+	// Interval between polls while waiting.
+	Interval time.Duration
+	Out      io.Writer
+}
+
+var applications = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
+
+type teardown struct {
+	o       Options
+	cs      kubernetes.Interface
+	dyn     dynamic.Interface
+	applier *kube.Applier
+	tree    *bootstrap.Tree
+}
+
+// Run tears the platform down. It works on a half-installed cluster: every
+// step skips what is not there.
+func Run(ctx context.Context, restCfg *rest.Config, o Options) error {
+	if o.Timeout == 0 {
+		o.Timeout = 10 * time.Minute
+	}
+	if o.Interval == 0 {
+		o.Interval = 2 * time.Second
+	}
+	cfg := o.Config
+	cfg.Complete()
+	tree, err := bootstrap.NewTree(cfg, o.Environment)
+	if err != nil {
+		return err
+	}
+	cs, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(restCfg)
+	if err != nil {
+		return err
+	}
+	applier, err := kube.NewApplier(restCfg)
+	if err != nil {
+		return err
+	}
+	applier.NewKindGrace = 0 // a kind that is not served has nothing to delete
+	t := &teardown{o: o, cs: cs, dyn: dyn, applier: applier, tree: tree}
+	deadline := time.Now().Add(o.Timeout)
+
+	step := func(name string, fn func() error) error {
+		start := time.Now()
+		err := fn()
+		mark := "✓"
+		if err != nil {
+			mark = "✗"
+		}
+		fmt.Fprintf(o.Out, "%s %s (%s)\n", mark, name, time.Since(start).Round(100*time.Millisecond))
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
+	if err := step("delete the Applications", func() error { return t.applications(ctx, deadline) }); err != nil {
+		return err
+	}
+	if err := step("delete the platform", func() error { return t.platform(ctx, deadline) }); err != nil {
+		return err
+	}
+	if err := step("uninstall Argo CD", func() error { return t.argoCD(ctx, deadline) }); err != nil {
+		return err
+	}
+	if !o.Purge {
+		fmt.Fprintf(o.Out, "  kept namespace %s with MinIO's volume and the %s Secret (gen teardown --purge deletes them)\n",
+			component.MinIONamespace, cfg.Spec.MinIO.CredentialsSecret)
+	}
+	return nil
+}
+
+// applications deletes the root Application with cascade when Argo CD runs
+// (its finalizer deletes every child and what they synced), and otherwise
+// drops the finalizers, which nothing would ever remove, and deletes them.
+func (t *teardown) applications(ctx context.Context, deadline time.Time) error {
+	apps := t.dyn.Resource(applications).Namespace(component.ArgoCDNamespace)
+	list, err := apps.List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/part-of=" + component.PartOf})
+	if apierrors.IsNotFound(err) || isNoKind(err) {
+		fmt.Fprintln(t.o.Out, "  no Argo CD Applications (Argo CD is not installed)")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(list.Items) == 0 {
+		return nil
+	}
+	if t.argoRunning(ctx) {
+		fmt.Fprintf(t.o.Out, "  deleting %s; Argo CD deletes what it synced\n", argocd.RootName)
+		if err := apps.Delete(ctx, argocd.RootName, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		return t.waitGone(ctx, deadline, "Applications", func() ([]string, error) {
+			l, err := apps.List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/part-of=" + component.PartOf})
+			if err != nil {
+				return nil, err
+			}
+			return names(l.Items), nil
+		})
+	}
+	fmt.Fprintln(t.o.Out, "  Argo CD is not running: removing the Applications' finalizers and deleting the platform directly")
+	for _, app := range list.Items {
+		patch := []byte(`{"metadata":{"finalizers":null}}`)
+		if _, err := apps.Patch(ctx, app.GetName(), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("remove finalizers of Application %s: %w", app.GetName(), err)
+		}
+		if err := apps.Delete(ctx, app.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete Application %s: %w", app.GetName(), err)
+		}
+	}
+	return nil
+}
+
+func (t *teardown) argoRunning(ctx context.Context) bool {
+	s, err := t.cs.AppsV1().StatefulSets(component.ArgoCDNamespace).Get(ctx, "argocd-application-controller", metav1.GetOptions{})
+	return err == nil && s.Status.ReadyReplicas > 0
+}
+
+// kept reports whether teardown leaves obj in place (MinIO's data without --purge).
+func (t *teardown) kept(obj *unstructured.Unstructured) bool {
+	if t.o.Purge {
+		return false
+	}
+	switch {
+	case obj.GetKind() == "Namespace" && obj.GetName() == component.MinIONamespace:
+		return true
+	case obj.GetKind() == "PersistentVolumeClaim" && obj.GetNamespace() == component.MinIONamespace:
+		return true
+	}
+	return false
+}
+
+// platform deletes every object of the component overlays (what Argo CD
+// kept, or everything when it did not run), last wave first, then waits
+// until the deleted namespaces are gone.
+func (t *teardown) platform(ctx context.Context, deadline time.Time) error {
+	order, built, err := t.tree.Components()
+	if err != nil {
+		return err
+	}
+	var namespaces []string
+	for i := len(order) - 1; i >= 0; i-- {
+		if order[i] == argocd.Name {
+			continue
+		}
+		for _, o := range built[order[i]] {
+			if t.kept(o) {
+				continue
+			}
+			if o.GetKind() == "Namespace" {
+				namespaces = append(namespaces, o.GetName())
+			}
+			if err := t.delete(ctx, o); err != nil {
+				return err
+			}
+		}
+	}
+	sort.Strings(namespaces)
+	return t.waitNamespaces(ctx, deadline, namespaces)
+}
+
+// argoCD deletes Argo CD's objects and its namespace.
+func (t *teardown) argoCD(ctx context.Context, deadline time.Time) error {
+	objs, err := t.tree.Build(argocd.Name)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if o.GetKind() == "Namespace" {
+			continue
+		}
+		if err := t.delete(ctx, o); err != nil {
+			return err
+		}
+	}
+	if err := t.cs.CoreV1().Namespaces().Delete(ctx, component.ArgoCDNamespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return t.waitNamespaces(ctx, deadline, []string{component.ArgoCDNamespace})
+}
+
+func (t *teardown) delete(ctx context.Context, o *unstructured.Unstructured) error {
+	err := t.applier.Delete(ctx, o)
+	if err == nil || apierrors.IsNotFound(err) || isNoKind(err) {
+		return nil
+	}
+	return fmt.Errorf("delete %s: %w", kube.Ref(o), err)
+}
+
+// waitNamespaces waits until namespaces are gone; one stuck terminating is
+// named with what the namespace controller says keeps it.
+func (t *teardown) waitNamespaces(ctx context.Context, deadline time.Time, namespaces []string) error {
+	return t.waitGone(ctx, deadline, "namespaces", func() ([]string, error) {
+		var left []string
+		for _, name := range namespaces {
+			ns, err := t.cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			left = append(left, name+describe(ns))
+		}
+		return left, nil
+	})
+}
+
+func describe(ns *corev1.Namespace) string {
+	var why []string
+	for _, c := range ns.Status.Conditions {
+		if c.Status == corev1.ConditionTrue && c.Message != "" {
+			why = append(why, c.Message)
+		}
+	}
+	if len(why) == 0 {
+		return " (" + string(ns.Status.Phase) + ")"
+	}
+	return " (" + string(ns.Status.Phase) + ": " + strings.Join(why, "; ") + ")"
+}
+
+func (t *teardown) waitGone(ctx context.Context, deadline time.Time, what string, left func() ([]string, error)) error {
+	last := ""
+	for {
+		remaining, err := left()
+		if err != nil {
+			return err
+		}
+		if len(remaining) == 0 {
+			return nil
+		}
+		summary := strings.Join(remaining, ", ")
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s still there after %s: %s\n(a namespace stuck terminating is usually waiting for a finalizer: kubectl get ns <name> -o yaml shows which; re-run gen teardown after fixing it)", what, t.o.Timeout, summary)
+		}
+		if summary != last {
+			fmt.Fprintf(t.o.Out, "  waiting for %s to go: %s\n", what, summary)
+			last = summary
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(t.o.Interval):
+		}
+	}
+}
+
+func names(items []unstructured.Unstructured) []string {
+	out := make([]string, 0, len(items))
+	for _, i := range items {
+		out = append(out, i.GetName())
+	}
+	return out
+}
+
+func isNoKind(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "no matches for kind") || strings.Contains(err.Error(), "could not find the requested resource"))
+}
