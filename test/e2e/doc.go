@@ -1,0 +1,45 @@
+// Package e2e runs gen's product promise end to end against a real Argo CD:
+// a real kube-apiserver and etcd (internal/testcluster), Argo CD's
+// argocd-repo-server and argocd-application-controller built from
+// github.com/argoproj/argo-cd/v3 (hack/argocd/build.sh) running as local
+// processes, redis from Debian's redis-server, and Git served over HTTP on
+// loopback by `git http-backend`.
+//
+// # No kubelet: the test plays the node
+//
+// Nothing runs pods here: there is no kubelet, scheduler, container runtime
+// or workload controller. kube-controller-manager runs only the namespace and
+// garbage-collector controllers, which do not fight the test, so that pruned
+// namespaces and the objects they own really go away. A node simulator (Node,
+// StartNode) watches Deployments, StatefulSets, Jobs, PersistentVolumeClaims
+// and Ingresses in every namespace and marks them ready, complete, bound and
+// addressed through their status subresources, with the fields the real
+// kubelet, controllers, volume provisioner and Traefik would write
+// (observedGeneration, updated/ready/available replicas, conditions). The API
+// server and Argo CD stay real: sync waves, health gating and pruning run
+// for real against that status.
+//
+// # Isolation
+//
+// TestMain calls Main, which re-executes the test binary in a private network
+// and mount namespace: the application controller's metrics listener binds
+// 0.0.0.0, and in that namespace loopback is the only interface. Every
+// component listens on a free 127.0.0.1 port, keeps its data and logs under
+// t.TempDir(), and is stopped when the test ends (by process group; the
+// kernel kills them if the test binary dies). When a test fails, the tail of
+// each component's log is printed.
+//
+// # Building blocks
+//
+//	env := e2e.Start(t)                      // cluster, Node, redis, Git server, upstream files
+//	env.InstallArgoCD(t)                     // CRDs, config objects, default AppProject
+//	env.StartArgoCD(t, e2e.ArgoCDOptions{})  // repo-server + application controller
+//	repo := env.Git.NewRepo(t, "platform")
+//	rev := repo.CommitDir(t, "testdata/app", "app", "first")
+//	env.CreateApp(t, e2e.Application("app", repo.URL, "app"))
+//	env.WaitApp(t, "app", time.Minute, func(s e2e.AppState) bool { return s.SyncedHealthy(rev) })
+//
+// Under `go test -short` every test skips. Otherwise missing binaries fail
+// the test with instructions (hack/controlplane/build.sh,
+// hack/argocd/build.sh).
+package e2e
