@@ -19,6 +19,25 @@ render: ## render gen.yaml (or the built-in defaults) into manifests/, overlays/
 check: ## fail when the committed tree is not what the config renders
 	$(GEN) render --check
 
+# Day 2 on the laptop (Rancher Desktop's context). CONTEXT=... to name another.
+GEN_CLUSTER_FLAGS := $(if $(CONTEXT),--context $(CONTEXT))
+
+.PHONY: up
+up: check ## the committed tree is current, then gen bootstrap (install Argo CD, point it at the tree)
+	$(GEN) bootstrap $(GEN_CLUSTER_FLAGS)
+
+.PHONY: down
+down: ## gen teardown: remove the platform and Argo CD (MinIO's data is kept)
+	$(GEN) teardown $(GEN_CLUSTER_FLAGS)
+
+.PHONY: status
+status: ## gen status: Applications, workloads, URLs
+	$(GEN) status $(GEN_CLUSTER_FLAGS)
+
+.PHONY: validate
+validate: ## gen doctor: every check, with the likely cause and fix of each failure
+	$(GEN) doctor $(GEN_CLUSTER_FLAGS)
+
 .PHONY: build
 build: ## build bin/gen
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/gen ./cmd/gen
@@ -27,9 +46,13 @@ build: ## build bin/gen
 controlplane: ## build (or reuse) the real kube-apiserver, kube-controller-manager and etcd for tests
 	hack/controlplane/build.sh
 
+.PHONY: argocd
+argocd: ## build (or reuse) the real Argo CD controller and repo-server for the end-to-end tests
+	hack/argocd/build.sh
+
 .PHONY: test
-test: controlplane ## run every test: unit, golden, kustomize builds, and the real control plane
-	$(GO) test -count=1 -timeout 30m ./...
+test: controlplane argocd ## run every test: unit, golden, kustomize builds, the real control plane, a real Argo CD
+	$(GO) test -count=1 -timeout 45m ./...
 
 .PHONY: test-short
 test-short: ## the fast tests only (skips those that need the control plane)
