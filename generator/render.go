@@ -14,6 +14,7 @@ import (
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/history"
+	"github.com/rdspark/gen/generator/image"
 	"github.com/rdspark/gen/generator/manifest"
 	"github.com/rdspark/gen/generator/minio"
 	"github.com/rdspark/gen/generator/sparkoperator"
@@ -29,10 +30,12 @@ const (
 	ManifestsDir = "manifests"
 	OverlaysDir  = "overlays"
 	ExamplesDir  = "examples"
+	// ImageDir holds image/Dockerfile, the Spark + S3A image built from spec.spark.
+	ImageDir = image.Dir
 )
 
 // Roots are the folders the tree writer manages.
-var Roots = []string{ExamplesDir, ManifestsDir, OverlaysDir}
+var Roots = []string{ExamplesDir, ImageDir, ManifestsDir, OverlaysDir}
 
 // Render validates cfg and renders the whole tree, sorted by path. On error
 // nothing is returned, so a caller never writes half a tree.
@@ -68,11 +71,20 @@ func Render(cfg config.Platform) ([]manifest.Manifest, error) {
 			return nil, fmt.Errorf("render environment %s: %w", env.Name, err)
 		}
 	}
-	for _, f := range sparkoperator.Examples(cfg, history.Image(cfg), cfg.Spec.HistoryServer.Tag) {
+	examples, err := sparkoperator.Examples(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("render examples: %w", err)
+	}
+	for _, f := range examples {
 		if err := add(manifest.File(path.Join(ExamplesDir, f.Name), f.Objects...)); err != nil {
 			return nil, fmt.Errorf("render examples: %w", err)
 		}
 	}
+	dockerfile, err := image.Dockerfile(cfg, hash)
+	if err != nil {
+		return nil, fmt.Errorf("render image: %w", err)
+	}
+	out = append(out, manifest.Manifest{Path: image.DockerfilePath, Content: dockerfile})
 
 	header := manifest.Header(Version, hash)
 	for i := range out {

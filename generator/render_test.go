@@ -15,15 +15,19 @@ import (
 
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/image"
+	"github.com/rdspark/gen/generator/image/spark"
 	"github.com/rdspark/gen/generator/manifest"
 	"github.com/rdspark/gen/generator/tree"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden trees under testdata/golden")
 
-// goldenConfigs are the configs with a golden tree: the defaults, and one that
-// exercises every switch (two environments, no webhook, two job namespaces, a
-// registry mirror, a repository subfolder).
+// goldenConfigs are the configs with a golden tree: the defaults (Spark 3.5),
+// and one that exercises every switch (two environments, no webhook, two job
+// namespaces, a registry mirror, a repository subfolder, Spark 4.0 from an own
+// image repository). Between them they hold the Dockerfile of every supported
+// Spark line (TestGoldenTreesCoverEverySparkLine).
 var goldenConfigs = map[string]string{
 	"default": "",
 	"two-environments": `apiVersion: gen.rdspark.dev/v1alpha1
@@ -49,6 +53,9 @@ spec:
     jobNamespaces: [analytics, etl]
     webhook: false
     controllerWorkers: 4
+  spark:
+    version: 4.0.1
+    image: ghcr.io/acme/spark-s3a
   historyServer:
     cleaner:
       enabled: false
@@ -96,6 +103,28 @@ func TestGoldenTrees(t *testing.T) {
 				t.Errorf("%s (run go test ./generator -update and review the diff)", d)
 			}
 		})
+	}
+}
+
+// TestGoldenTreesCoverEverySparkLine: each supported Spark line has its
+// golden image/Dockerfile, read by hand when it was written.
+func TestGoldenTreesCoverEverySparkLine(t *testing.T) {
+	covered := map[string]bool{}
+	for name := range goldenConfigs {
+		cfg := load(t, name)
+		release, err := spark.Lookup(cfg.Spec.Spark.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join("testdata", "golden", name, filepath.FromSlash(image.DockerfilePath))); err != nil {
+			t.Errorf("golden tree %s has no Dockerfile: %v", name, err)
+		}
+		covered[release.Line.Line] = true
+	}
+	for _, l := range spark.Lines() {
+		if !covered[l.Line] {
+			t.Errorf("no golden config uses Spark %s.x: set spec.spark.version in one (or add one) and run go test ./generator -update", l.Line)
+		}
 	}
 }
 

@@ -35,9 +35,11 @@ func Default() Platform {
 				ControllerWorkers: 10,
 				Resources:         resources("100m", "128Mi", "500m", "512Mi"),
 			},
+			Spark: Spark{
+				Version: "3.5.8",
+				Image:   "ghcr.io/rdspark/spark-s3a",
+			},
 			HistoryServer: HistoryServer{
-				Image:     "ghcr.io/rdspark/spark-s3a",
-				Tag:       "3.5.8",
 				Resources: resources("250m", "1Gi", "1", "2Gi"),
 				Cleaner:   Cleaner{Enabled: true, Interval: "1d", MaxAge: "7d"},
 			},

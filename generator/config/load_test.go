@@ -194,3 +194,59 @@ func TestFieldDocsHaveNoStaleEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestSparkVersionMustBeASupportedRelease: the image is rendered from the
+// table of supported Spark lines, so any other version is a config error
+// that names its field and the supported lines.
+func TestSparkVersionMustBeASupportedRelease(t *testing.T) {
+	for _, v := range []string{"3.4.1", "4.1.0", "2.4.8", `"3.5"`, "4.0.0-preview2", "v3.5.8", "latest", `""`} {
+		_, err := Load("gen.yaml", []byte("apiVersion: gen.rdspark.dev/v1alpha1\nkind: Platform\nspec:\n  spark:\n    version: "+v+"\n"))
+		if err == nil {
+			t.Errorf("spark version %s accepted", v)
+			continue
+		}
+		for _, want := range []string{"spec.spark.version", "supported: 3.5.x, 4.0.x"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("spark version %s: error %q does not contain %q", v, err, want)
+			}
+		}
+	}
+	for _, v := range []string{"3.5.0", "3.5.8", "4.0.0", "4.0.1"} {
+		cfg, err := Load("gen.yaml", []byte("apiVersion: gen.rdspark.dev/v1alpha1\nkind: Platform\nspec:\n  spark:\n    version: "+v+"\n"))
+		if err != nil {
+			t.Errorf("spark version %s: %v", v, err)
+		} else if cfg.Spec.Spark.Image != Default().Spec.Spark.Image {
+			t.Errorf("spark version %s lost the default image %q", v, cfg.Spec.Spark.Image)
+		}
+	}
+}
+
+func TestSparkImageIsARepositoryWithoutTag(t *testing.T) {
+	cases := map[string]string{
+		"ghcr.io/rdspark/spark-s3a:3.5.8":                             "gen derives the tag",
+		"ghcr.io/rdspark/spark-s3a@sha256:" + strings.Repeat("a", 64): "gen derives the tag",
+		"GHCR.io/Rdspark/Spark":                                       "image reference",
+		"":                                                            "image reference",
+	}
+	for image, want := range cases {
+		_, err := Load("gen.yaml", []byte("apiVersion: gen.rdspark.dev/v1alpha1\nkind: Platform\nspec:\n  spark:\n    image: \""+image+"\"\n"))
+		if err == nil || !strings.Contains(err.Error(), "spec.spark.image") || !strings.Contains(err.Error(), want) {
+			t.Errorf("spark image %q: err = %v, want spec.spark.image and %q", image, err, want)
+		}
+	}
+	if _, err := Load("gen.yaml", []byte("apiVersion: gen.rdspark.dev/v1alpha1\nkind: Platform\nspec:\n  spark:\n    image: registry.example.com:5000/team/spark\n")); err != nil {
+		t.Errorf("a registry with a port: %v", err)
+	}
+}
+
+// TestHistoryServerImageMovedToSpark: the History Server's image and tag are
+// now derived from spec.spark; an old config says so through strict decoding.
+func TestHistoryServerImageMovedToSpark(t *testing.T) {
+	for _, f := range []string{"image: ghcr.io/rdspark/spark-s3a", "tag: 3.5.8"} {
+		_, err := Load("gen.yaml", []byte("apiVersion: gen.rdspark.dev/v1alpha1\nkind: Platform\nspec:\n  historyServer:\n    "+f+"\n"))
+		key, _, _ := strings.Cut(f, ":")
+		if err == nil || !strings.Contains(err.Error(), "gen.yaml:5: spec.historyServer."+key+": unknown field") {
+			t.Errorf("historyServer.%s: err = %v", key, err)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	yamlv3 "go.yaml.in/yaml/v3"
+
+	"github.com/rdspark/gen/generator/image/spark"
 )
 
 // FieldDocs is the one-line description of every field, by path ("[]" stands
@@ -58,9 +60,11 @@ var FieldDocs = map[string]string{
 	"spec.sparkOperator.controllerWorkers": "concurrent reconciles of the controller",
 	"spec.sparkOperator.resources":         "controller and webhook requests/limits",
 
+	"spec.spark":         "the Spark release every Spark pod runs; gen render writes image/Dockerfile from it",
+	"spec.spark.version": "Spark release; picks the apache/spark base image, its Hadoop and the matching S3A jars (supported: " + spark.Supported() + ")",
+	"spec.spark.image":   "repository of the Spark + S3A image built from image/Dockerfile, without tag (the tag is <version>-hadoop<hadoop version>)",
+
 	"spec.historyServer":                  "Spark History Server",
-	"spec.historyServer.image":            "Spark + S3A image, without tag (see image/)",
-	"spec.historyServer.tag":              "image tag: the Spark version",
 	"spec.historyServer.logDirectory":     "event-log URL; empty: s3a://<bucket>/<eventLogPrefix>/",
 	"spec.historyServer.resources":        "History Server requests/limits",
 	"spec.historyServer.cleaner":          "event-log cleaner",

@@ -26,6 +26,7 @@ type Spec struct {
 	ArgoCD        ArgoCD        `json:"argocd"`
 	MinIO         MinIO         `json:"minio"`
 	SparkOperator SparkOperator `json:"sparkOperator"`
+	Spark         Spark         `json:"spark"`
 	HistoryServer HistoryServer `json:"historyServer"`
 }
 
@@ -111,10 +112,21 @@ type SparkOperator struct {
 	Resources         Resources `json:"resources"`
 }
 
+// Spark pins the Spark release that the History Server and the example
+// SparkApplications run. gen render writes image/Dockerfile from it (the
+// official apache/spark image of that release plus the S3A jars of its
+// Hadoop), and every pod that runs Spark uses the image reference derived
+// from it, so the image and the tree cannot disagree.
+type Spark struct {
+	// Version is a release of a supported line (see generator/image/spark).
+	Version string `json:"version"`
+	// Image is the repository of the built Spark + S3A image, without tag: the
+	// tag is derived (<version>-hadoop<hadoop version>).
+	Image string `json:"image"`
+}
+
 // HistoryServer is the Spark History Server that reads event logs from MinIO.
 type HistoryServer struct {
-	Image string `json:"image"`
-	Tag   string `json:"tag"`
 	// LogDirectory is the s3a:// URL of the event logs; empty means s3a://<bucket>/<eventLogPrefix>/.
 	LogDirectory string    `json:"logDirectory"`
 	Resources    Resources `json:"resources"`

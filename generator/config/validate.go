@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/rdspark/gen/generator/image/spark"
 )
 
 // Supported release lines. Argo CD 2.x is end of life; the tree's patches and
@@ -93,11 +95,13 @@ func (p *Platform) Validate() error {
 	}
 	errs = append(errs, validateResources(o.Child("resources"), s.SparkOperator.Resources)...)
 
-	h := spec.Child("historyServer")
-	errs = append(errs, validateImage(h.Child("image"), s.HistoryServer.Image, false)...)
-	if !tagPattern.MatchString(s.HistoryServer.Tag) {
-		errs = append(errs, field.Invalid(h.Child("tag"), s.HistoryServer.Tag, "must be an image tag: letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-'"))
+	sp := spec.Child("spark")
+	if _, err := spark.Lookup(s.Spark.Version); err != nil {
+		errs = append(errs, field.Invalid(sp.Child("version"), s.Spark.Version, err.Error()))
 	}
+	errs = append(errs, validateImage(sp.Child("image"), s.Spark.Image, false)...)
+
+	h := spec.Child("historyServer")
 	if u, err := url.Parse(s.HistoryServer.LogDirectory); err != nil || u.Scheme != "s3a" || u.Host == "" {
 		errs = append(errs, field.Invalid(h.Child("logDirectory"), s.HistoryServer.LogDirectory, "must be an s3a://bucket/folder URL"))
 	}
@@ -124,7 +128,6 @@ var (
 	mirrorPattern        = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
 	bucketPattern        = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	prefixPattern        = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
-	tagPattern           = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	sparkDurationPattern = regexp.MustCompile(`^[0-9]+(ms|s|m|min|h|d)$`)
 	versionPattern       = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)\.([0-9]+)(-[0-9A-Za-z.-]+)?$`)
 	// imagePattern is the distribution reference grammar, simplified: an
@@ -223,7 +226,7 @@ func validateImage(p *field.Path, value string, withTag bool) field.ErrorList {
 	case withTag && !hasTag:
 		return field.ErrorList{field.Invalid(p, value, "must be pinned to a tag or digest")}
 	case !withTag && hasTag:
-		return field.ErrorList{field.Invalid(p, value, "must not carry a tag; set the tag field")}
+		return field.ErrorList{field.Invalid(p, value, "must be a repository without tag or digest: gen derives the tag")}
 	case strings.HasSuffix(value, ":latest"):
 		return field.ErrorList{field.Invalid(p, value, "must be pinned to a release tag, not latest")}
 	}

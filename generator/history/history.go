@@ -15,6 +15,8 @@ import (
 
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/image"
+	"github.com/rdspark/gen/generator/image/spark"
 	"github.com/rdspark/gen/generator/patch"
 	"github.com/rdspark/gen/generator/s3"
 )
@@ -23,17 +25,12 @@ import (
 const (
 	Name     = "spark-history"
 	UIPort   = 18080
-	sparkUID = 185
+	sparkUID = spark.UID
 	confDir  = "/opt/spark/conf-gen"
 )
 
 // Host is the History Server's host in env.
 func Host(env config.Environment) string { return "spark-history." + env.Domain }
-
-// Image is the History Server's image reference (the Spark + S3A image).
-func Image(cfg config.Platform) string {
-	return component.Image(cfg.Spec.Images, cfg.Spec.HistoryServer.Image+":"+cfg.Spec.HistoryServer.Tag)
-}
 
 // SparkDefaults is spark-defaults.conf for the History Server: no credentials,
 // those come from the environment.
@@ -64,6 +61,11 @@ func SparkDefaults(cfg config.Platform) string {
 // Component renders the History Server.
 func Component(cfg config.Platform) (component.Component, error) {
 	h := cfg.Spec.HistoryServer
+	// The Spark + S3A image rendered into image/Dockerfile from spec.spark.
+	sparkImage, err := image.Reference(cfg)
+	if err != nil {
+		return component.Component{}, err
+	}
 	ns := component.HistoryNamespace
 	labels := component.Labels(Name, "history-server")
 	selector := component.SelectorLabels(Name, "history-server")
@@ -101,7 +103,7 @@ func Component(cfg config.Platform) (component.Component, error) {
 					SecurityContext:              component.PodSecurity(sparkUID),
 					Containers: []corev1.Container{{
 						Name:            Name,
-						Image:           Image(cfg),
+						Image:           sparkImage,
 						ImagePullPolicy: corev1.PullIfNotPresent,
 						// spark-class keeps the server in the foreground (start-history-server.sh daemonizes).
 						Command: []string{"/opt/spark/bin/spark-class", "org.apache.spark.deploy.history.HistoryServer",

@@ -1,12 +1,12 @@
 package sparkoperator
 
 import (
-	"strings"
-
 	"k8s.io/utils/ptr"
 
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/image"
+	"github.com/rdspark/gen/generator/image/spark"
 	"github.com/rdspark/gen/generator/s3"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,11 +14,20 @@ import (
 
 // Examples are a SparkPi SparkApplication and its scheduled twin, both writing
 // event logs to MinIO so they show up in the History Server. They run the same
-// Spark + S3A image as the History Server (the only image with hadoop-aws).
-// They are not synced: users apply them with kubectl.
-func Examples(cfg config.Platform, sparkImage, sparkVersion string) []component.File {
+// Spark + S3A image as the History Server (the only image with hadoop-aws),
+// derived from spec.spark like image/Dockerfile. They are not synced: users
+// apply them with kubectl.
+func Examples(cfg config.Platform) ([]component.File, error) {
+	release, err := image.Release(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sparkImage, err := image.Reference(cfg)
+	if err != nil {
+		return nil, err
+	}
 	ns := cfg.Spec.SparkOperator.JobNamespaces[0]
-	spec := examplePi(cfg, sparkImage, sparkVersion)
+	spec := examplePi(cfg, sparkImage, release)
 	app := &SparkApplication{
 		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1beta2", Kind: "SparkApplication"},
 		ObjectMeta: metav1.ObjectMeta{Name: "spark-pi", Namespace: ns},
@@ -38,15 +47,10 @@ func Examples(cfg config.Platform, sparkImage, sparkVersion string) []component.
 	return []component.File{
 		{Name: "spark-pi.yaml", Objects: []any{app}},
 		{Name: "spark-pi-scheduled.yaml", Objects: []any{scheduled}},
-	}
+	}, nil
 }
 
-func examplePi(cfg config.Platform, image, version string) SparkApplicationSpec {
-	// apache/spark images ship the examples jar under its Scala-versioned name.
-	scala := "2.12"
-	if !strings.HasPrefix(version, "3.") {
-		scala = "2.13"
-	}
+func examplePi(cfg config.Platform, sparkImage string, release spark.Release) SparkApplicationSpec {
 	podSpec := func(role string) SparkPodSpec {
 		return SparkPodSpec{
 			Cores:           ptr.To[int32](1),
@@ -58,14 +62,15 @@ func examplePi(cfg config.Platform, image, version string) SparkApplicationSpec 
 		}
 	}
 	return SparkApplicationSpec{
-		Type:                "Scala",
-		Mode:                "cluster",
-		Image:               image,
-		ImagePullPolicy:     "IfNotPresent",
-		MainClass:           "org.apache.spark.examples.SparkPi",
-		MainApplicationFile: "local:///opt/spark/examples/jars/spark-examples_" + scala + "-" + version + ".jar",
+		Type:            "Scala",
+		Mode:            "cluster",
+		Image:           sparkImage,
+		ImagePullPolicy: "IfNotPresent",
+		MainClass:       "org.apache.spark.examples.SparkPi",
+		// apache/spark images ship the examples jar under its Scala-versioned name.
+		MainApplicationFile: "local://" + release.ExamplesJar(),
 		Arguments:           []string{"1000"},
-		SparkVersion:        version,
+		SparkVersion:        release.Version,
 		SparkConf: map[string]string{
 			"spark.eventLog.enabled": "true",
 			"spark.eventLog.dir":     cfg.Spec.HistoryServer.LogDirectory,
