@@ -124,8 +124,9 @@ func namespaces(cfg config.Platform) component.Component {
 	for _, ns := range []string{component.MinIONamespace, component.SparkOperatorNamespace, component.HistoryNamespace} {
 		n := component.Namespace(ns, component.Restricted)
 		// Deleting a platform namespace deletes its data (MinIO's volume):
-		// that is gen teardown's job, never a side effect of a sync.
-		n.Annotations = map[string]string{"argocd.argoproj.io/sync-options": "Prune=false"}
+		// that is gen teardown's job, never a side effect of a sync, nor of
+		// deleting the Application (Delete=false keeps it on cascade).
+		n.Annotations = map[string]string{"argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}
 		objs = append(objs, n)
 	}
 	for _, ns := range cfg.Spec.SparkOperator.JobNamespaces {

@@ -49,6 +49,9 @@ func Write(out string, roots []string, ms []manifest.Manifest) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if err := userFileConflicts(user, ms); err != nil {
+		return Result{}, err
+	}
 	result := compare(current, ms)
 	if result.Changes() == 0 {
 		return result, nil
@@ -138,8 +141,11 @@ func Check(out string, roots []string, ms []manifest.Manifest) ([]Difference, er
 	if _, err := byRoot(roots, ms); err != nil {
 		return nil, err
 	}
-	current, _, err := readRoots(out, roots)
+	current, user, err := readRoots(out, roots)
 	if err != nil {
+		return nil, err
+	}
+	if err := userFileConflicts(user, ms); err != nil {
 		return nil, err
 	}
 	r := compare(current, ms)
@@ -155,6 +161,27 @@ func Check(out string, roots []string, ms []manifest.Manifest) ([]Difference, er
 	}
 	sort.Slice(diffs, func(i, j int) bool { return diffs[i].Path < diffs[j].Path })
 	return diffs, nil
+}
+
+// userFileConflicts refuses to replace a file gen did not write (no header)
+// with one it renders: it is the user's (a hand-written image/Dockerfile, say).
+func userFileConflicts(user map[string][]string, ms []manifest.Manifest) error {
+	mine := map[string]bool{}
+	for _, files := range user {
+		for _, f := range files {
+			mine[f] = true
+		}
+	}
+	var conflicts []string
+	for _, m := range ms {
+		if mine[m.Path] {
+			conflicts = append(conflicts, m.Path)
+		}
+	}
+	if len(conflicts) > 0 {
+		return fmt.Errorf("refusing to overwrite %s: not written by gen (no %q header line); move it away or delete it, then render again", strings.Join(conflicts, ", "), manifest.HeaderPrefix)
+	}
+	return nil
 }
 
 // byRoot groups manifests by root and rejects any path that would escape it.

@@ -174,3 +174,23 @@ func TestEmptiedRootIsRemoved(t *testing.T) {
 		t.Error("an empty overlays/ was left behind")
 	}
 }
+
+func TestUserFileAtARenderedPathIsNeverOverwritten(t *testing.T) {
+	out := t.TempDir()
+	mine := filepath.Join(out, "manifests", "a.yaml")
+	os.MkdirAll(filepath.Dir(mine), 0o755)
+	os.WriteFile(mine, []byte("FROM my-own-base\n"), 0o644)
+	ms := []manifest.Manifest{gen("manifests/a.yaml", "a\n"), gen("manifests/b.yaml", "b\n")}
+	if _, err := Write(out, roots, ms); err == nil || !strings.Contains(err.Error(), "manifests/a.yaml") {
+		t.Fatalf("Write over a user file: %v", err)
+	}
+	if _, err := Check(out, roots, ms); err == nil {
+		t.Error("Check does not report the conflict")
+	}
+	if read(t, mine) != "FROM my-own-base\n" {
+		t.Error("the user's file was changed")
+	}
+	if _, err := os.Stat(filepath.Join(out, "manifests", "b.yaml")); !os.IsNotExist(err) {
+		t.Error("a refused write still wrote other files")
+	}
+}
