@@ -39,6 +39,7 @@ func NewRenderCommand(streams Streams) *cobra.Command {
   overlays/<env>/apps/         the AppProject and one Argo CD Application per component
   overlays/<env>/root/         the root Application that gen bootstrap applies
   examples/                    SparkApplications to try with kubectl apply
+  image/Dockerfile             the Spark + S3A image, from the same version pins
 
 Output is deterministic: the same config always renders the same bytes.
 Files are replaced atomically; gen removes the files it wrote before that
@@ -52,7 +53,7 @@ invalid.`,
 		RunE: func(*cobra.Command, []string) error { return Render(o, streams) },
 	}
 	cmd.Flags().StringVarP(&o.ConfigPath, "config", "c", "", "config file (default: gen.yaml in --out, else the built-in defaults)")
-	cmd.Flags().StringVarP(&o.Out, "out", "o", o.Out, "folder to write manifests/, overlays/ and examples/ into")
+	cmd.Flags().StringVarP(&o.Out, "out", "o", o.Out, "folder to write manifests/, overlays/, examples/ and image/ into")
 	cmd.Flags().BoolVar(&o.Check, "check", false, "write nothing; exit 1 and list the files that differ when the tree is not what the config renders")
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing on success")
 	return cmd
