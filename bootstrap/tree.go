@@ -1,7 +1,6 @@
 package bootstrap
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,11 +10,11 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
+	"github.com/rdspark/gen/bootstrap/kube"
 	"github.com/rdspark/gen/bootstrap/kustomize"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/argocd"
@@ -146,18 +145,12 @@ func readInstall(ctx context.Context, source string) ([]byte, error) {
 			return nil, fmt.Errorf("--argocd-manifests: %w", err)
 		}
 	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(content), 4096)
+	objs, err := kube.DecodeYAML(content)
+	if err != nil {
+		return nil, fmt.Errorf("--argocd-manifests %s: %w", source, err)
+	}
 	hasCRD := false
-	for n := 0; ; n++ {
-		var obj map[string]any
-		err := dec.Decode(&obj)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("--argocd-manifests %s: document %d is not valid YAML: %w", source, n+1, err)
-		}
-		u := unstructured.Unstructured{Object: obj}
+	for _, u := range objs {
 		if u.GetKind() == "CustomResourceDefinition" && u.GetName() == "applications.argoproj.io" {
 			hasCRD = true
 		}

@@ -5,7 +5,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 
 	"github.com/rdspark/gen/bootstrap/kube"
@@ -297,23 +295,7 @@ func InstallArgoCD(t testing.TB, cfg *rest.Config, installURL string) {
 
 // DecodeYAML splits a multi-document YAML (or JSON) stream into objects,
 // skipping empty documents.
-func DecodeYAML(data []byte) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		var m map[string]any
-		err := dec.Decode(&m)
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		if len(m) > 0 {
-			out = append(out, &unstructured.Unstructured{Object: m})
-		}
-	}
-}
+func DecodeYAML(data []byte) ([]*unstructured.Unstructured, error) { return kube.DecodeYAML(data) }
 
 // argocdInstallPath is the install.yaml URL path under an upstreamtest
 // server.

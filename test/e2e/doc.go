@@ -10,7 +10,7 @@
 // Nothing runs pods here: there is no kubelet, scheduler, container runtime
 // or workload controller. kube-controller-manager runs only the namespace and
 // garbage-collector controllers, which do not fight the test, so that pruned
-// namespaces and the objects they own really go away. A node simulator (Node,
+// namespaces and the objects they own really go away. A node simulator (internal/testnode,
 // StartNode) watches Deployments, StatefulSets, Jobs, PersistentVolumeClaims
 // and Ingresses in every namespace and marks them ready, complete, bound and
 // addressed through their status subresources, with the fields the real

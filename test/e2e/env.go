@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/rdspark/gen/internal/testcluster"
+	"github.com/rdspark/gen/internal/testnode"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
@@ -35,7 +36,7 @@ type Env struct {
 	Client     kubernetes.Interface
 	Dynamic    dynamic.Interface
 	// Node marks workloads ready (see Node).
-	Node *Node
+	Node *testnode.Node
 	// Git serves repositories over HTTP on loopback.
 	Git *GitServer
 	// Redis is redis-server's address (host:port).
@@ -80,7 +81,7 @@ func Start(t testing.TB) *Env {
 	e.RestConfig = e.Cluster.RestConfig()
 	e.Client = kubernetes.NewForConfigOrDie(e.RestConfig)
 	e.Dynamic = dynamic.NewForConfigOrDie(e.RestConfig)
-	e.Node = StartNode(t, e.Client)
+	e.Node = testnode.StartNode(t, e.Client)
 	e.Redis = StartRedis(t)
 	e.Git = StartGitServer(t)
 	return e

@@ -66,7 +66,7 @@ func waitAllSynced(t *testing.T, env *Env, rev string, timeout time.Duration) ti
 //
 // The API server is real (kube-apiserver + etcd; kube-controller-manager runs
 // only the namespace and garbage-collector controllers). No kubelet runs, so
-// the test plays the node (Node, started by Start): it marks Deployments and
+// the test plays the node (internal/testnode, started by Start): it marks Deployments and
 // StatefulSets ready, Jobs complete, PersistentVolumeClaims bound and
 // Ingresses addressed through their status subresources, as kubelet, the
 // controllers, a provisioner and Traefik would. That lets sync waves and

@@ -27,6 +27,7 @@ import (
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/tree"
 	"github.com/rdspark/gen/internal/testcluster"
+	"github.com/rdspark/gen/internal/testnode"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
@@ -229,9 +230,8 @@ func TestBootstrapWaitsForArgoCD(t *testing.T) {
 		t.Errorf("timed-out bootstrap took %s", time.Since(start))
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go playKubelet(ctx, cluster)
+	// Now play the kubelet: Deployments and StatefulSets become ready.
+	testnode.StartNode(t, kubernetes.NewForConfigOrDie(cluster.RestConfig()))
 	out.Reset()
 	o.Timeout = 2 * time.Minute
 	if err := bootstrap.Run(context.Background(), o); err != nil {
@@ -239,47 +239,6 @@ func TestBootstrapWaitsForArgoCD(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "StatefulSet/argocd/argocd-application-controller ready") {
 		t.Errorf("no progress line for the application controller:\n%s", out.String())
-	}
-}
-
-// playKubelet marks every Deployment and StatefulSet in argocd ready, the way
-// the workload controllers and kubelet would, until ctx ends.
-func playKubelet(ctx context.Context, cluster *testcluster.Cluster) {
-	cs := kubernetes.NewForConfigOrDie(cluster.RestConfig())
-	for ctx.Err() == nil {
-		deps, _ := cs.AppsV1().Deployments("argocd").List(ctx, metav1.ListOptions{})
-		if deps != nil {
-			for _, d := range deps.Items {
-				n := int32(1)
-				if d.Spec.Replicas != nil {
-					n = *d.Spec.Replicas
-				}
-				if d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == n {
-					continue
-				}
-				d.Status.ObservedGeneration = d.Generation
-				d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas = n, n, n, n
-				d.Status.Conditions = readyConditions()
-				cs.AppsV1().Deployments("argocd").UpdateStatus(ctx, &d, metav1.UpdateOptions{})
-			}
-		}
-		sets, _ := cs.AppsV1().StatefulSets("argocd").List(ctx, metav1.ListOptions{})
-		if sets != nil {
-			for _, s := range sets.Items {
-				n := int32(1)
-				if s.Spec.Replicas != nil {
-					n = *s.Spec.Replicas
-				}
-				if s.Status.ObservedGeneration == s.Generation && s.Status.ReadyReplicas == n {
-					continue
-				}
-				s.Status.ObservedGeneration = s.Generation
-				s.Status.Replicas, s.Status.ReadyReplicas, s.Status.CurrentReplicas, s.Status.UpdatedReplicas, s.Status.AvailableReplicas = n, n, n, n, n
-				s.Status.CurrentRevision, s.Status.UpdateRevision = "r1", "r1"
-				cs.AppsV1().StatefulSets("argocd").UpdateStatus(ctx, &s, metav1.UpdateOptions{})
-			}
-		}
-		time.Sleep(300 * time.Millisecond)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/rdspark/gen/cmd/gen/app"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/internal/testcluster"
+	"github.com/rdspark/gen/internal/testnode"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
@@ -87,74 +88,20 @@ func installPlatform(t *testing.T, cluster *testcluster.Cluster, cfg config.Plat
 
 // markApplications writes Synced/Healthy into every Application's status, as
 // Argo CD would after a successful sync (the CRD has no status subresource).
-func markApplications(t *testing.T, cluster *testcluster.Cluster, health string) {
-	t.Helper()
+func markApplications(cluster *testcluster.Cluster, health string) error {
 	dyn := dynamic.NewForConfigOrDie(cluster.RestConfig())
 	apps := dyn.Resource(applications).Namespace("argocd")
 	list, err := apps.List(context.Background(), metav1.ListOptions{})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	for _, a := range list.Items {
 		patch := []byte(`{"status":{"sync":{"status":"Synced","revision":"0123456789abcdef"},"health":{"status":"` + health + `"}}}`)
 		if _, err := apps.Patch(context.Background(), a.GetName(), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
-}
-
-// playNode marks every Deployment, StatefulSet and Job of the platform
-// ready or complete, until ctx ends (there is no kubelet here).
-func playNode(ctx context.Context, cluster *testcluster.Cluster) {
-	cs := kubernetes.NewForConfigOrDie(cluster.RestConfig())
-	for ctx.Err() == nil {
-		nss, _ := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
-		if nss != nil {
-			for _, ns := range nss.Items {
-				markWorkloads(ctx, cs, ns.Name)
-			}
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-}
-
-func markWorkloads(ctx context.Context, cs kubernetes.Interface, ns string) {
-	deps, _ := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
-	if deps != nil {
-		for _, d := range deps.Items {
-			if d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == 1 {
-				continue
-			}
-			d.Status.ObservedGeneration = d.Generation
-			d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas = 1, 1, 1, 1
-			d.Status.Conditions = readyConditions()
-			cs.AppsV1().Deployments(ns).UpdateStatus(ctx, &d, metav1.UpdateOptions{})
-		}
-	}
-	sets, _ := cs.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
-	if sets != nil {
-		for _, s := range sets.Items {
-			if s.Status.ObservedGeneration == s.Generation && s.Status.ReadyReplicas == 1 {
-				continue
-			}
-			s.Status.ObservedGeneration = s.Generation
-			s.Status.Replicas, s.Status.ReadyReplicas, s.Status.CurrentReplicas, s.Status.UpdatedReplicas, s.Status.AvailableReplicas = 1, 1, 1, 1, 1
-			s.Status.CurrentRevision, s.Status.UpdateRevision = "r1", "r1"
-			cs.AppsV1().StatefulSets(ns).UpdateStatus(ctx, &s, metav1.UpdateOptions{})
-		}
-	}
-	jobs, _ := cs.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
-	if jobs != nil {
-		for _, j := range jobs.Items {
-			if j.Status.Succeeded == 1 {
-				continue
-			}
-			now := metav1.Now()
-			j.Status.StartTime, j.Status.CompletionTime, j.Status.Succeeded = &now, &now, 1
-			j.Status.Conditions = completeConditions(now)
-			cs.BatchV1().Jobs(ns).UpdateStatus(ctx, &j, metav1.UpdateOptions{})
-		}
-	}
+	return nil
 }
 
 func TestStatus(t *testing.T) {
@@ -180,14 +127,19 @@ func TestStatus(t *testing.T) {
 
 	// --wait returns once Argo CD (here: the test) reports health and the
 	// workloads are ready.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go playNode(ctx, cluster)
+	testnode.StartNode(t, kubernetes.NewForConfigOrDie(cluster.RestConfig()))
+	if err := markApplications(cluster, "Progressing"); err != nil {
+		t.Fatal(err)
+	}
+	marked := make(chan error, 1)
 	go func() {
-		time.Sleep(2 * time.Second)
-		markApplications(t, cluster, "Healthy")
+		time.Sleep(3 * time.Second)
+		marked <- markApplications(cluster, "Healthy")
 	}()
 	_, stderr, code := gen(t, dir, cluster, "status", "--wait", "--timeout", "2m")
+	if err := <-marked; err != nil {
+		t.Fatal(err)
+	}
 	if code != 0 {
 		t.Fatalf("status --wait: exit %d\n%s", code, stderr)
 	}

@@ -1,6 +1,6 @@
 //go:build linux
 
-package e2e
+package testnode
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -76,14 +77,16 @@ spec:
 // kstatus Current through status writes the real API server accepts, and
 // that a new Deployment generation is observed again.
 func TestNodeSimulator(t *testing.T) {
-	RequireE2E(t)
+	if testing.Short() {
+		t.Skip("needs the test control plane; skipped under -short")
+	}
 	c := testcluster.Start(t)
 	cfg := c.RestConfig()
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	StartNode(t, cs)
 
-	objs, err := DecodeYAML([]byte(nodeTestObjects))
+	objs, err := kube.DecodeYAML([]byte(nodeTestObjects))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +102,7 @@ func TestNodeSimulator(t *testing.T) {
 		t.Helper()
 		for _, o := range objs {
 			var last kube.Status
-			err := Poll(ctx, 30*time.Second, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+			err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 				live, err := a.Get(ctx, o)
 				if err != nil || live == nil {
 					return false, err
