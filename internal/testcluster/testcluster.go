@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rdspark/gen/internal/testproc"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -66,9 +67,9 @@ type Cluster struct {
 	restConfig *rest.Config
 	kubeconfig string
 
-	procs     []*process // in start order; stopped in reverse
-	ready     bool       // Start succeeded; later exits are unexpected
-	logsShown bool       // the log tails are already in the test output
+	procs     []*testproc.Process // in start order; stopped in reverse
+	ready     bool                // Start succeeded; later exits are unexpected
+	logsShown bool                // the log tails are already in the test output
 	stopOnce  sync.Once
 }
 
@@ -92,12 +93,12 @@ func (c *Cluster) Stop() {
 		// A process that died while the test was running is a finding, not
 		// noise: it is reported even when the test itself passed.
 		for _, p := range c.procs {
-			if done, err := p.exited(); c.ready && done && !p.stopped {
-				c.tb.Errorf("testcluster: %s exited while the test was running (%s)\n%s", p.name, describeExit(err), p.tail(logTailLines))
+			if done, err := p.Exited(); c.ready && done && !p.Stopped() {
+				c.tb.Errorf("testcluster: %s exited while the test was running (%s)\n%s", p.Name, testproc.DescribeExit(err), p.Tail(logTailLines))
 			}
 		}
 		for _, p := range slices.Backward(c.procs) {
-			p.stop()
+			p.Stop()
 		}
 	})
 }
@@ -310,7 +311,7 @@ func (c *Cluster) start(binDir string, o *options) error {
 
 // run starts one component and records it for Stop.
 func (c *Cluster) run(binDir, name string, env []string, args ...string) error {
-	p, err := startProcess(c.dir, name, filepath.Join(binDir, name), args, env)
+	p, err := testproc.Start(c.dir, name, filepath.Join(binDir, name), args, env)
 	if err != nil {
 		return err
 	}
@@ -330,7 +331,7 @@ func (c *Cluster) waitHealthy(name string, client *http.Client, url string, dead
 	for _, p := range c.procs {
 		go func() {
 			select {
-			case <-p.done:
+			case <-p.Done():
 				cancel()
 			case <-ctx.Done():
 			}
@@ -352,8 +353,8 @@ func (c *Cluster) waitHealthy(name string, client *http.Client, url string, dead
 		}
 	}
 	for _, p := range c.procs {
-		if done, err := p.exited(); done {
-			return fmt.Errorf("%s exited during startup (%s)\n%s", p.name, describeExit(err), c.logTails())
+		if done, err := p.Exited(); done {
+			return fmt.Errorf("%s exited during startup (%s)\n%s", p.Name, testproc.DescribeExit(err), c.logTails())
 		}
 	}
 	return fmt.Errorf("%s not healthy at %s within %s: %v\n%s", name, url, startTimeout, lastErr, c.logTails())
@@ -396,7 +397,7 @@ func failedChecks(body string) string {
 func (c *Cluster) logTails() string {
 	var b strings.Builder
 	for _, p := range c.procs {
-		b.WriteString(p.tail(logTailLines))
+		b.WriteString(p.Tail(logTailLines))
 	}
 	return b.String()
 }

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/internal/testproc"
 )
 
 // ArgoCDVersion is the Argo CD release hack/argocd/build.sh builds and whose
@@ -188,7 +189,7 @@ func waitHTTP(p *Process, url string, deadline time.Time) error {
 	var lastErr error
 	for time.Now().Before(deadline) {
 		if exited, err := p.Exited(); exited {
-			return fmt.Errorf("exited (%s)", describeExit(err))
+			return fmt.Errorf("exited (%s)", testproc.DescribeExit(err))
 		}
 		resp, err := client.Get(url)
 		if err == nil {
