@@ -155,7 +155,7 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	}
 
-	if err := run(StepPreflight, func() error { return preflight(ctx, cs, cfg, env, p) }); err != nil {
+	if err := run(StepPreflight, func() error { return preflight(ctx, restCfg, cs, cfg, env, p) }); err != nil {
 		return err
 	}
 	if o.DryRun {

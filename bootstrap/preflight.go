@@ -6,12 +6,14 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/rdspark/gen/generator/config"
 )
@@ -19,6 +21,9 @@ import (
 // MinKubernetesMinor is the oldest Kubernetes minor gen supports: Argo CD 3.x
 // and the Spark Operator 2.x need server-side apply and ValidatingAdmissionPolicy-era APIs.
 const MinKubernetesMinor = 28
+
+// reachTimeout bounds the first request to the API server.
+var reachTimeout = 5 * time.Second
 
 // permission is one thing bootstrap must be allowed to do.
 type permission struct {
@@ -59,8 +64,16 @@ func required(cfg config.Platform) []permission {
 
 // preflight checks the cluster before anything is written. Errors stop
 // bootstrap; warnings are printed with the fix.
-func preflight(ctx context.Context, cs kubernetes.Interface, cfg config.Platform, env config.Environment, p *printer) error {
-	version, err := cs.Discovery().ServerVersion()
+func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interface, cfg config.Platform, env config.Environment, p *printer) error {
+	// The first request answers "is anybody there?": a short timeout of its
+	// own, so a stopped or unroutable cluster is reported within seconds.
+	probeCfg := rest.CopyConfig(restCfg)
+	probeCfg.Timeout = reachTimeout
+	probe, err := kubernetes.NewForConfig(probeCfg)
+	if err != nil {
+		return err
+	}
+	version, err := probe.Discovery().ServerVersion()
 	if err != nil {
 		return fmt.Errorf("API server not reachable: %w (is Rancher Desktop running with Kubernetes enabled?)", err)
 	}
