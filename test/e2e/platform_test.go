@@ -104,10 +104,9 @@ func TestPlatformSyncsThroughGit(t *testing.T) {
 
 	// 2. Every Application Synced and Healthy at the first commit.
 	toSynced := waitAllSynced(t, env, first, 3*time.Minute)
-	t.Logf("end of bootstrap -> every Application Synced: %s", toSynced.Round(100*time.Millisecond))
-	if toSynced > 30*time.Second {
-		t.Errorf("bootstrap -> Synced took %s, goal 30s", toSynced)
-	}
+	// A figure, not an assertion (timings belong to BENCHMARKS.md; the
+	// goal there is 30 s): the wait above only bounds a hang.
+	t.Logf("figure: end of bootstrap -> every Application Synced: %s", toSynced.Round(100*time.Millisecond))
 	assertTreeLive(t, env, cfg)
 	assertWebhookCABundleIgnored(t, env)
 
@@ -126,10 +125,7 @@ func TestPlatformSyncsThroughGit(t *testing.T) {
 		env.RefreshApp(t, name)
 	}
 	waitAllSynced(t, env, second, 3*time.Minute)
-	t.Logf("commit -> every Application Synced: %s", time.Since(committed).Round(100*time.Millisecond))
-	if d := time.Since(committed); d > 30*time.Second {
-		t.Errorf("commit -> Synced took %s, goal 30s", d)
-	}
+	t.Logf("figure: commit -> every Application Synced: %s", time.Since(committed).Round(100*time.Millisecond))
 	dep, err := env.Client.AppsV1().Deployments("spark-history").Get(ctx, "spark-history", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
