@@ -58,6 +58,23 @@ test: controlplane argocd ## run every test: unit, golden, kustomize builds, the
 test-short: ## the fast tests only (skips those that need the control plane)
 	$(GO) test -short ./...
 
+# Fuzzing (issue 9): config decoding + validation, and the tree writer's path
+# handling. A crash is saved under <package>/testdata/fuzz/<target>/ and fails
+# the run; commit it with the fix, it is a regression test from then on.
+FUZZTIME ?= 2m
+FUZZ_TARGETS := FuzzLoad:./generator/config FuzzWrite:./generator/tree
+
+.PHONY: fuzz
+fuzz: ## fuzz FuzzLoad (config) and FuzzWrite (tree paths), FUZZTIME each (default 2m)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t%%:*} ($${t#*:}) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) $${t#*:}; \
+	done
+
+.PHONY: fuzz-short
+fuzz-short: ## the bounded fuzz run for CI: 10s per target
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
 .PHONY: lint
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

@@ -17,10 +17,9 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/argocd"
 	"github.com/rdspark/gen/generator/config"
-	"github.com/rdspark/gen/generator/history"
-	"github.com/rdspark/gen/generator/minio"
 )
 
 // Options of one bootstrap run. The command line fills them (gen bootstrap).
@@ -202,7 +201,7 @@ func Run(ctx context.Context, o Options) error {
 	} else {
 		p.infof("%d objects created or changed", n)
 	}
-	printNext(p, env)
+	printNext(p, cfg, env)
 	return nil
 }
 
@@ -285,11 +284,11 @@ func dryRun(p *printer, argoObjs, namespaceObjs, rootObjs []*unstructured.Unstru
 	return nil
 }
 
-func printNext(p *printer, env config.Environment) {
+func printNext(p *printer, cfg config.Platform, env config.Environment) {
 	p.infof("")
-	p.infof("Argo CD:        http://%s", argocd.Host(env))
-	p.infof("MinIO console:  http://%s", minio.ConsoleHost(env))
-	p.infof("Spark History:  http://%s", history.Host(env))
+	for _, e := range generator.Entrypoints(cfg, env) {
+		p.infof("%-22s %s", e.Name+":", e.URL)
+	}
 	p.infof("Argo CD admin password:")
 	p.infof("  kubectl -n argocd get secret argocd-initial-admin-secret -o jsonpath='{.data.password}' | base64 -d")
 	p.infof("Watch the platform sync: kubectl -n argocd get applications -w")

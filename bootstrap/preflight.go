@@ -74,6 +74,11 @@ func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interfac
 		return err
 	}
 	version, err := probe.Discovery().ServerVersion()
+	if apierrors.IsUnauthorized(err) {
+		// It answered: the server is there, the credentials are not good.
+		return fmt.Errorf("the API server at %s rejected the credentials (Unauthorized): the kubeconfig's token or client certificate is wrong or expired; "+
+			"get fresh ones (Rancher Desktop writes them into ~/.kube/config when Kubernetes starts) and run bootstrap again", restCfg.Host)
+	}
 	if err != nil {
 		return fmt.Errorf("API server not reachable: %w (is Rancher Desktop running with Kubernetes enabled?)", err)
 	}

@@ -23,11 +23,12 @@ var secretLabels = map[string]string{
 	"app.kubernetes.io/managed-by": "gen",
 }
 
-// secretNamespaces are where the MinIO credentials are read: MinIO itself
-// (the source), the History Server, and every job namespace.
+// secretNamespaces are where the object store credentials are read: the
+// object-store namespace (the source, whichever store runs there), the
+// History Server, and every job namespace, tenants' included.
 func secretNamespaces(cfg config.Platform) []string {
-	ns := []string{component.MinIONamespace, component.HistoryNamespace}
-	return append(ns, cfg.Spec.SparkOperator.JobNamespaces...)
+	ns := []string{component.ObjectStoreNamespace, component.HistoryNamespace}
+	return append(ns, cfg.AllJobNamespaces()...)
 }
 
 // plannedSecrets names every Secret bootstrap would create, for --dry-run.
@@ -50,6 +51,11 @@ func ensureMinIOCredentials(ctx context.Context, cs kubernetes.Interface, cfg co
 	name := cfg.Spec.MinIO.CredentialsSecret
 	source, err := cs.CoreV1().Secrets(component.MinIONamespace).Get(ctx, name, metav1.GetOptions{})
 	switch {
+	case apierrors.IsNotFound(err) && cfg.Spec.ObjectStore.Type == config.ObjectStoreExternal:
+		// An external store's keys come from its owner; random ones would never work.
+		return fmt.Errorf("missing Secret %s/%s: with spec.objectStore.type external, create it with the store's access key first: "+
+			"kubectl -n %s create secret generic %s --from-literal=%s=<access key id> --from-literal=%s=<secret access key>",
+			component.MinIONamespace, name, component.MinIONamespace, name, component.CredentialsUserKey, component.CredentialsPasswordKey)
 	case apierrors.IsNotFound(err):
 		password, err := randomString(40)
 		if err != nil {

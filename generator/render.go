@@ -17,7 +17,9 @@ import (
 	"github.com/rdspark/gen/generator/image"
 	"github.com/rdspark/gen/generator/manifest"
 	"github.com/rdspark/gen/generator/minio"
+	"github.com/rdspark/gen/generator/seaweedfs"
 	"github.com/rdspark/gen/generator/sparkoperator"
+	"github.com/rdspark/gen/generator/tenants"
 )
 
 // Version of the generator, written into every file header. It is a constant
@@ -94,18 +96,27 @@ func Render(cfg config.Platform) ([]manifest.Manifest, error) {
 	return out, nil
 }
 
-// Components are the platform's parts in sync-wave order.
+// Components are the platform's parts in sync-wave order: the object store
+// is the one spec.objectStore.type selects (none for an external store), and
+// the tenants come last when there are any.
 func Components(cfg config.Platform) ([]component.Component, error) {
 	builders := []func(config.Platform) (component.Component, error){
 		argocd.Component,
 		func(cfg config.Platform) (component.Component, error) { return namespaces(cfg), nil },
 		func(cfg config.Platform) (component.Component, error) { return sparkoperator.CRDs(cfg), nil },
-		minio.Component,
+	}
+	switch cfg.Spec.ObjectStore.Type {
+	case config.ObjectStoreMinIO:
+		builders = append(builders, minio.Component)
+	case config.ObjectStoreSeaweedFS:
+		builders = append(builders, seaweedfs.Component)
+	}
+	builders = append(builders,
 		sparkoperator.Component,
 		func(cfg config.Platform) (component.Component, error) { return sparkoperator.Jobs(cfg), nil },
 		history.Component,
-	}
-	components := make([]component.Component, 0, len(builders))
+	)
+	components := make([]component.Component, 0, len(builders)+1)
 	for _, build := range builders {
 		c, err := build(cfg)
 		if err != nil {
@@ -113,24 +124,33 @@ func Components(cfg config.Platform) ([]component.Component, error) {
 		}
 		components = append(components, c)
 	}
+	if t := tenants.Component(cfg); t != nil {
+		components = append(components, *t)
+	}
 	return components, nil
 }
 
 // namespaces are the platform's namespaces, first of all with the CRDs:
 // restricted where gen authors every pod, baseline for Spark jobs (users'
-// pods, which the operator builds from their SparkApplications).
+// pods, which the operator builds from their SparkApplications), and each
+// tenant's at the tenant's level. Tenant namespaces are here, not with the
+// rest of the tenant, so that gen bootstrap creates them with the others and
+// can copy the credentials Secret into them.
 func namespaces(cfg config.Platform) component.Component {
 	var objs []any
 	for _, ns := range []string{component.MinIONamespace, component.SparkOperatorNamespace, component.HistoryNamespace} {
 		n := component.Namespace(ns, component.Restricted)
-		// Deleting a platform namespace deletes its data (MinIO's volume):
-		// that is gen teardown's job, never a side effect of a sync, nor of
-		// deleting the Application (Delete=false keeps it on cascade).
+		// Deleting a platform namespace deletes its data (the object store's
+		// volume): that is gen teardown's job, never a side effect of a sync,
+		// nor of deleting the Application (Delete=false keeps it on cascade).
 		n.Annotations = map[string]string{"argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}
 		objs = append(objs, n)
 	}
 	for _, ns := range cfg.Spec.SparkOperator.JobNamespaces {
 		objs = append(objs, component.Namespace(ns, component.Baseline))
+	}
+	for _, t := range cfg.Spec.Tenants {
+		objs = append(objs, tenants.Namespace(t))
 	}
 	return component.Component{
 		Name:  "namespaces",
@@ -153,6 +173,7 @@ func renderBase(c component.Component, add func(manifest.Manifest, error) error)
 		}
 	}
 	k.Patches = c.Patches
+	k.Images = c.Images
 	return add(manifest.File(path.Join(dir, "kustomization.yaml"), k))
 }
 

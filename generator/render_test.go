@@ -24,12 +24,29 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden trees under testdata/golden")
 
 // goldenConfigs are the configs with a golden tree: the defaults (Spark 3.5),
-// and one that exercises every switch (two environments, no webhook, two job
+// one that exercises every switch (two environments, no webhook, two job
 // namespaces, a registry mirror, a repository subfolder, Spark 4.0 from an own
-// image repository). Between them they hold the Dockerfile of every supported
-// Spark line (TestGoldenTreesCoverEverySparkLine).
+// image repository), the laptop with SeaweedFS and two tenants, and the team
+// cluster example of configs/cluster.yaml (external S3, TLS, replicas,
+// tenants). Between them they hold the Dockerfile of every supported Spark
+// line (TestGoldenTreesCoverEverySparkLine).
 var goldenConfigs = map[string]string{
 	"default": "",
+	"cluster": mustRead("../configs/cluster.yaml"),
+	"seaweedfs-tenants": `apiVersion: gen.rdspark.dev/v1alpha1
+kind: Platform
+spec:
+  objectStore:
+    type: seaweedfs
+  tenants:
+  - name: team-a
+  - name: team-b
+    groups: [team-b, platform-admins]
+    podSecurity: restricted
+    quota: {cpu: "2", memory: 8Gi, pods: 20, sparkApplications: 5}
+    containerDefaults: {cpu: 100m, memory: 256Mi}
+    sourceRepos: [https://github.com/acme/team-b-jobs.git]
+`,
 	"two-environments": `apiVersion: gen.rdspark.dev/v1alpha1
 kind: Platform
 spec:
@@ -60,6 +77,14 @@ spec:
     cleaner:
       enabled: false
 `,
+}
+
+func mustRead(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 func load(t testing.TB, name string) config.Platform {

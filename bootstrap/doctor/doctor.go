@@ -20,11 +20,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/rdspark/gen/generator/argocd"
+	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
-	"github.com/rdspark/gen/generator/history"
-	"github.com/rdspark/gen/generator/minio"
 	"github.com/rdspark/gen/generator/sparkoperator"
 )
 
@@ -134,7 +132,7 @@ func (d *doctor) server() bool {
 // namespaces: each must exist and not be stuck terminating.
 func (d *doctor) namespaces() {
 	want := append([]string{component.ArgoCDNamespace}, config.PlatformNamespaces[1:]...)
-	want = append(want, d.cfg.Spec.SparkOperator.JobNamespaces...)
+	want = append(want, d.cfg.AllJobNamespaces()...)
 	for _, name := range want {
 		ns, err := d.cs.CoreV1().Namespaces().Get(d.ctx, name, metav1.GetOptions{})
 		switch {
@@ -267,10 +265,15 @@ func (d *doctor) historyCrash(pod corev1.Pod, container string) (cause, fix stri
 		return "the image lacks hadoop-aws and the AWS SDK bundle (org.apache.hadoop.fs.s3a.S3AFileSystem not found)",
 			"use the image built from image/ (make image), not a plain apache/spark image"
 	case strings.Contains(logs, "Log directory") && strings.Contains(logs, "does not exist"), strings.Contains(logs, "FileNotFoundException"):
-		return fmt.Sprintf("the event-log directory %s does not exist in MinIO", d.cfg.Spec.HistoryServer.LogDirectory),
-			"the bucket Job creates it: kubectl -n minio get jobs; kubectl -n minio logs job/<minio-bucket-...>; it runs when the minio Application syncs"
+		store := d.cfg.Spec.ObjectStore.Type
+		if store == config.ObjectStoreExternal {
+			return fmt.Sprintf("the event-log directory %s does not exist in the external store", d.cfg.Spec.HistoryServer.LogDirectory),
+				"create the bucket and an object under the prefix (README.md, \"Object store\"); gen does not create them in an external store"
+		}
+		return fmt.Sprintf("the event-log directory %s does not exist in %s", d.cfg.Spec.HistoryServer.LogDirectory, store),
+			fmt.Sprintf("the bucket Job creates it: kubectl -n minio get jobs; kubectl -n minio logs job/<%s-bucket-...>; it runs when the %s Application syncs", store, store)
 	case strings.Contains(logs, "403") || strings.Contains(logs, "InvalidAccessKeyId") || strings.Contains(logs, "SignatureDoesNotMatch"):
-		return "MinIO refused the credentials", "the minio-root Secret in spark-history must equal the one in minio: run gen bootstrap again"
+		return "the object store refused the credentials", fmt.Sprintf("the %s Secret in spark-history must equal the one in minio: run gen bootstrap again", d.cfg.Spec.MinIO.CredentialsSecret)
 	default:
 		return "see its logs", "kubectl -n spark-history logs --previous " + pod.Name
 	}
@@ -305,10 +308,9 @@ func (d *doctor) webhook() {
 }
 
 func (d *doctor) ingresses() {
-	hosts := map[string]string{
-		component.ArgoCDNamespace + "/argocd-server":    argocd.Host(d.env),
-		component.MinIONamespace + "/" + minio.Name:     minio.ConsoleHost(d.env),
-		component.HistoryNamespace + "/" + history.Name: history.Host(d.env),
+	hosts := map[string]string{}
+	for _, e := range generator.Entrypoints(d.cfg, d.env) {
+		hosts[e.Namespace+"/"+e.Ingress] = e.Host
 	}
 	keys := make([]string, 0, len(hosts))
 	for k := range hosts {

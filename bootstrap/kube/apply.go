@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -271,21 +272,41 @@ func established(crd *unstructured.Unstructured) bool {
 // ApplyConcurrently applies objs that do not depend on each other (their
 // namespaces and CRDs exist) with up to workers requests in flight: the API
 // server handles them in parallel, which is most of what makes gen's install
-// faster than kubectl's one-by-one apply. Results keep the input order; the
-// first error is returned after every worker has stopped.
+// faster than kubectl's one-by-one apply. Results keep the input order. The
+// first error stops the rest (objects not applied yet are skipped, requests
+// in flight are cancelled) and is returned after every worker has stopped:
+// against an API server that stopped answering, each remaining object would
+// otherwise wait out its own request timeout, minutes for an install.
 func (a *Applier) ApplyConcurrently(ctx context.Context, objs []*unstructured.Unstructured, opts Options, workers int) ([]*unstructured.Unstructured, error) {
 	if workers < 1 {
 		workers = 1
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+	)
 	out := make([]*unstructured.Unstructured, len(objs))
-	errs := make([]error, len(objs))
 	next := make(chan int)
 	done := make(chan struct{})
 	for w := 0; w < workers; w++ {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for i := range next {
-				out[i], errs[i] = a.ApplyOne(ctx, objs[i], opts)
+				if ctx.Err() != nil {
+					continue
+				}
+				got, err := a.ApplyOne(ctx, objs[i], opts)
+				out[i] = got
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+					mu.Unlock()
+				}
 			}
 		}()
 	}
@@ -296,12 +317,11 @@ func (a *Applier) ApplyConcurrently(ctx context.Context, objs []*unstructured.Un
 	for w := 0; w < workers; w++ {
 		<-done
 	}
-	for _, err := range errs {
-		if err != nil {
-			return out, err
-		}
+	if firstErr == nil && ctx.Err() != nil {
+		// The caller's context ended: report that, not a half-applied success.
+		firstErr = ctx.Err()
 	}
-	return out, nil
+	return out, firstErr
 }
 
 // ApplyStaged applies CRDs and Namespaces first, waits until the CRDs are

@@ -21,11 +21,10 @@ import (
 
 	"github.com/rdspark/gen/bootstrap"
 	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/argocd"
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
-	"github.com/rdspark/gen/generator/history"
-	"github.com/rdspark/gen/generator/minio"
 )
 
 // Application is one Argo CD Application as Argo CD reports it.
@@ -128,10 +127,9 @@ func Collect(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env
 		}
 	}
 	sort.Slice(r.Workloads, func(i, j int) bool { return r.Workloads[i].Ref < r.Workloads[j].Ref })
-	r.URLs = []URL{
-		{"Argo CD", "http://" + argocd.Host(e)},
-		{"MinIO console", "http://" + minio.ConsoleHost(e)},
-		{"Spark History Server", "http://" + history.Host(e)},
+	r.URLs = nil
+	for _, entry := range generator.Entrypoints(cfg, e) {
+		r.URLs = append(r.URLs, URL{entry.Name, entry.URL})
 	}
 	return r, nil
 }

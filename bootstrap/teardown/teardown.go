@@ -105,7 +105,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) error {
 		return err
 	}
 	if !o.Purge {
-		fmt.Fprintf(o.Out, "  kept namespace %s with MinIO's volume and the %s Secret (gen teardown --purge deletes them)\n",
+		fmt.Fprintf(o.Out, "  kept namespace %s with the object store's volume and the %s Secret (gen teardown --purge deletes them)\n",
 			component.MinIONamespace, cfg.Spec.MinIO.CredentialsSecret)
 	}
 	return nil

@@ -36,7 +36,7 @@ func OverlayPath(cfg config.Platform, env, name string) string {
 // platform installs.
 func PlatformProject(cfg config.Platform) *AppProject {
 	namespaces := append([]string{}, config.PlatformNamespaces...)
-	namespaces = append(namespaces, cfg.Spec.SparkOperator.JobNamespaces...)
+	namespaces = append(namespaces, cfg.AllJobNamespaces()...)
 	sort.Strings(namespaces)
 	destinations := make([]ApplicationDestination, 0, len(namespaces))
 	for _, ns := range namespaces {
@@ -57,6 +57,40 @@ func PlatformProject(cfg config.Platform) *AppProject {
 				{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"},
 				{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"},
 			},
+		},
+	}
+}
+
+// TenantProjectName is the AppProject of a tenant.
+func TenantProjectName(tenant string) string { return "tenant-" + tenant }
+
+// TenantProject lets a tenant's Applications read only the tenant's
+// repositories and deploy only SparkApplications and ScheduledSparkApplications
+// into the tenant's namespace (nothing cluster-scoped: the whitelist is
+// empty). Its role gives the tenant's groups the project's Applications in
+// Argo CD and nothing else.
+func TenantProject(t config.Tenant) *AppProject {
+	name := TenantProjectName(t.Name)
+	return &AppProject{
+		TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: "AppProject"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: component.ArgoCDNamespace, Labels: map[string]string{
+			"app.kubernetes.io/part-of": component.PartOf,
+			component.TenantLabel:       t.Name,
+		}},
+		Spec: AppProjectSpec{
+			Description:  "Spark applications of tenant " + t.Name + ", in its namespace only",
+			SourceRepos:  t.SourceRepos,
+			Destinations: []ApplicationDestination{{Server: InCluster, Namespace: t.Name}},
+			NamespaceResourceWhitelist: []GroupKind{
+				{Group: "sparkoperator.k8s.io", Kind: "ScheduledSparkApplication"},
+				{Group: "sparkoperator.k8s.io", Kind: "SparkApplication"},
+			},
+			Roles: []ProjectRole{{
+				Name:        "members",
+				Description: "the tenant's groups manage the project's Applications",
+				Policies:    []string{"p, proj:" + name + ":members, applications, *, " + name + "/*, allow"},
+				Groups:      t.Groups,
+			}},
 		},
 	}
 }

@@ -22,6 +22,17 @@ func InstallURL(cfg config.Platform) string {
 	return fmt.Sprintf("%s/v%s/manifests/install.yaml", a.ManifestsBaseURL, strings.TrimPrefix(a.Version, "v"))
 }
 
+// UpstreamImages are the image repositories of the Argo CD 3.x install
+// manifests (server, repo-server, controllers, Dex, Redis). With a registry
+// mirror configured, the base rewrites each to <mirror>/<repository>, keeping
+// the release's tags; a test checks that no other image is left in the
+// built overlay.
+var UpstreamImages = []string{
+	"ghcr.io/dexidp/dex",
+	"public.ecr.aws/docker/library/redis",
+	"quay.io/argoproj/argocd",
+}
+
 // Host is the Argo CD UI's host in env.
 func Host(env config.Environment) string { return "argocd." + env.Domain }
 
@@ -73,7 +84,14 @@ func Component(cfg config.Platform) (component.Component, error) {
 	if err != nil {
 		return component.Component{}, err
 	}
+	var images []types.Image
+	if cfg.Spec.Images.RegistryMirror != "" {
+		for _, ref := range UpstreamImages {
+			images = append(images, types.Image{Name: ref, NewName: component.Image(cfg.Spec.Images, ref)})
+		}
+	}
 	return component.Component{
+		Images:             images,
 		Name:               Name,
 		Namespace:          ns,
 		Wave:               -1,

@@ -83,6 +83,19 @@ type AppProjectSpec struct {
 	SourceRepos              []string                 `json:"sourceRepos"`
 	Destinations             []ApplicationDestination `json:"destinations"`
 	ClusterResourceWhitelist []GroupKind              `json:"clusterResourceWhitelist,omitempty"`
+	// NamespaceResourceWhitelist, when set, is the only namespaced kinds
+	// the project's Applications may deploy.
+	NamespaceResourceWhitelist []GroupKind `json:"namespaceResourceWhitelist,omitempty"`
+	// Roles grant groups rights on the project's Applications in Argo CD.
+	Roles []ProjectRole `json:"roles,omitempty"`
+}
+
+// ProjectRole is a project role: Casbin policies for groups of SSO users.
+type ProjectRole struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Policies    []string `json:"policies,omitempty"`
+	Groups      []string `json:"groups,omitempty"`
 }
 
 // GroupKind names a kind of resource ("" is the core group).

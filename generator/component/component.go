@@ -22,6 +22,8 @@ type Component struct {
 	Remote []string
 	// Patches are applied in the base (used for upstream objects we do not author).
 	Patches []types.Patch
+	// Images rewrite image references of upstream resources (the registry mirror).
+	Images []types.Image
 	// KustomizeNamespace, when set, is the base kustomization's namespace: field.
 	KustomizeNamespace string
 	// IgnoreDifferences are fields owned at run time by something other than Git.

@@ -143,6 +143,15 @@ const (
 	HistoryNamespace       = "spark-history"
 )
 
+// ObjectStoreNamespace holds the in-cluster object store, whichever it is
+// (MinIO or SeaweedFS), and the credentials Secret gen bootstrap creates. It
+// keeps MinIO's name so that switching stores moves neither the namespace, its
+// volume (Prune=false), nor the Secret that bootstrap, doctor and teardown know.
+const ObjectStoreNamespace = MinIONamespace
+
+// TenantLabel marks a tenant's namespace with the tenant's name.
+const TenantLabel = "gen.rdspark.dev/tenant"
+
 // IngressControllerNamespace is where k3s runs Traefik; NetworkPolicies let it in.
 const IngressControllerNamespace = "kube-system"
 

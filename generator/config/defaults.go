@@ -17,6 +17,11 @@ func Default() Platform {
 				Version:          "3.6.3",
 				ManifestsBaseURL: "https://raw.githubusercontent.com/argoproj/argo-cd",
 			},
+			ObjectStore: ObjectStore{
+				Type:            ObjectStoreMinIO,
+				Region:          "us-east-1",
+				PathStyleAccess: true,
+			},
 			MinIO: MinIO{
 				// The last community image; minio/minio is gone from Docker Hub.
 				Image:             "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z",
@@ -25,6 +30,11 @@ func Default() Platform {
 				EventLogPrefix:    "spark-events",
 				CredentialsSecret: "minio-root",
 				Resources:         resources("250m", "512Mi", "1", "1Gi"),
+			},
+			SeaweedFS: SeaweedFS{
+				// A release tag of the official image (Docker Hub), never latest.
+				Image:     "docker.io/chrislusf/seaweedfs:4.47",
+				Resources: resources("250m", "512Mi", "1", "1Gi"),
 			},
 			SparkOperator: SparkOperator{
 				Version:           "2.5.2",
@@ -43,6 +53,7 @@ func Default() Platform {
 				Resources: resources("250m", "1Gi", "1", "2Gi"),
 				Cleaner:   Cleaner{Enabled: true, Interval: "1d", MaxAge: "7d"},
 			},
+			Tenants: []Tenant{},
 		},
 	}
 }
@@ -60,10 +71,36 @@ func DefaultEnvironment() Environment {
 		ReconciliationTimeout: "60s",
 		Resources: EnvironmentResources{
 			MinIO:         &small,
+			SeaweedFS:     &small,
 			SparkOperator: &operator,
 			HistoryServer: &small,
 		},
 	}
+}
+
+// DefaultTenant holds the values a tenant gets for every field it leaves
+// out (Groups and SourceRepos are derived in Complete): enough for a few
+// small Spark jobs at once on a shared cluster.
+func DefaultTenant() Tenant {
+	return Tenant{
+		PodSecurity: "baseline",
+		Quota: Quota{
+			CPU:               "8",
+			Memory:            "32Gi",
+			Pods:              50,
+			SparkApplications: 20,
+		},
+		ContainerDefaults: ContainerDefaults{CPU: "250m", Memory: "512Mi"},
+	}
+}
+
+// ExampleTenant is the tenant the config reference shows (the default has none).
+func ExampleTenant() Tenant {
+	t := DefaultTenant()
+	t.Name = "team-a"
+	t.Groups = []string{"team-a"}
+	t.SourceRepos = []string{"https://github.com/acme/team-a-jobs.git"}
+	return t
 }
 
 func resources(cpuRequest, memoryRequest, cpuLimit, memoryLimit Quantity) Resources {

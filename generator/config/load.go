@@ -46,6 +46,9 @@ func Decode(name string, data []byte) (Platform, error) {
 	if err := yamlv3.Unmarshal(data, &doc); err != nil {
 		return Platform{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
+	if err := checkDocument(name, data, &doc); err != nil {
+		return Platform{}, err
+	}
 	jsonData, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		return Platform{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "error converting YAML to JSON: yaml: "))

@@ -188,6 +188,18 @@ func TestFieldDocsHaveNoStaleEntries(t *testing.T) {
 		}
 	}
 	walk("", generic)
+	// List fields that are empty by default are documented by their example.
+	for p, example := range Examples() {
+		raw, err := yaml.Marshal(example)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list any
+		if err := yaml.Unmarshal(raw, &list); err != nil {
+			t.Fatal(err)
+		}
+		walk(p, list)
+	}
 	for p := range FieldDocs {
 		if !paths[p] {
 			t.Errorf("FieldDocs documents %q, which the config does not have", p)

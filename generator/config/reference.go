@@ -32,10 +32,17 @@ var FieldDocs = map[string]string{
 	"spec.environments[].nodeIP":                  "address the ingress controller answers on; the default domain is built from it",
 	"spec.environments[].domain":                  "DNS suffix of every Ingress host; empty: <nodeIP>.sslip.io",
 	"spec.environments[].ingressClassName":        "IngressClass of every Ingress (k3s: traefik)",
-	"spec.environments[].storageClassName":        "StorageClass of MinIO's volume; empty: the cluster default",
+	"spec.environments[].storageClassName":        "StorageClass of the in-cluster object store's volume; empty: the cluster default",
 	"spec.environments[].reconciliationTimeout":   "how often Argo CD polls Git (Go duration)",
+	"spec.environments[].tls":                     "HTTPS on every Ingress of this environment",
+	"spec.environments[].tls.enabled":             "add a tls entry (Secret <ingress name>-tls) for the hosts of every Ingress",
+	"spec.environments[].tls.clusterIssuer":       "cert-manager ClusterIssuer that fills those Secrets; empty: you provide them",
+	"spec.environments[].replicas":                "pods per component in this environment; 0: the base (one)",
+	"spec.environments[].replicas.sparkOperator":  "Spark Operator controller and webhook replicas (they elect a leader)",
+	"spec.environments[].replicas.historyServer":  "History Server replicas",
 	"spec.environments[].resources":               "per-component resource overrides for this environment; omitted: the base values",
 	"spec.environments[].resources.minio":         "MinIO container requests/limits",
+	"spec.environments[].resources.seaweedfs":     "SeaweedFS container requests/limits",
 	"spec.environments[].resources.sparkOperator": "Spark Operator controller and webhook requests/limits",
 	"spec.environments[].resources.historyServer": "History Server requests/limits",
 
@@ -43,19 +50,29 @@ var FieldDocs = map[string]string{
 	"spec.argocd.version":          "Argo CD release (3.x)",
 	"spec.argocd.manifestsBaseURL": "base of <base>/v<version>/manifests/install.yaml (a mirror keeps that layout)",
 
-	"spec.minio":                   "MinIO, the S3-compatible store for Spark event logs",
+	"spec.objectStore":                 "the S3 store that holds the Spark event logs",
+	"spec.objectStore.type":            "minio (in the cluster), seaweedfs (in the cluster, Apache-2.0) or external (an S3 service outside)",
+	"spec.objectStore.endpoint":        "S3 URL of an external store (type external only), e.g. https://s3.eu-central-1.amazonaws.com",
+	"spec.objectStore.region":          "S3 region S3A signs for (in-cluster stores accept any)",
+	"spec.objectStore.pathStyleAccess": "address buckets as <endpoint>/<bucket>; in-cluster stores need it",
+
+	"spec.minio":                   "MinIO (objectStore.type minio); bucket, prefix, volume size and credentials apply to every store",
 	"spec.minio.image":             "MinIO image, pinned (quay.io: minio/minio left Docker Hub)",
-	"spec.minio.storage":           "size of MinIO's volume (quantity)",
+	"spec.minio.storage":           "size of the in-cluster store's volume (quantity)",
 	"spec.minio.bucket":            "bucket for Spark event logs (S3 bucket name)",
 	"spec.minio.eventLogPrefix":    "folder in the bucket for event logs",
-	"spec.minio.credentialsSecret": "Secret with rootUser/rootPassword, created in the cluster by gen bootstrap, never in Git",
+	"spec.minio.credentialsSecret": "Secret with rootUser/rootPassword in namespace minio, created by gen bootstrap (by you for an external store), never in Git",
 	"spec.minio.resources":         "MinIO container requests/limits",
+
+	"spec.seaweedfs":           "SeaweedFS (objectStore.type seaweedfs): master, volume server, filer and S3 gateway in one pod",
+	"spec.seaweedfs.image":     "SeaweedFS image, pinned to a release tag",
+	"spec.seaweedfs.resources": "SeaweedFS container requests/limits",
 
 	"spec.sparkOperator":                   "Kubeflow Spark Operator",
 	"spec.sparkOperator.version":           "operator release (2.x); also picks its CRDs",
 	"spec.sparkOperator.image":             "operator image (controller and webhook)",
 	"spec.sparkOperator.crdBaseURL":        "base of <base>/v<version>/config/crd/bases/<file> (a mirror keeps that layout)",
-	"spec.sparkOperator.jobNamespaces":     "namespaces where SparkApplications run",
+	"spec.sparkOperator.jobNamespaces":     "namespaces where SparkApplications run (tenants add their own)",
 	"spec.sparkOperator.webhook":           "run the admission webhook (needed for env, volumes and security contexts on Spark pods)",
 	"spec.sparkOperator.controllerWorkers": "concurrent reconciles of the controller",
 	"spec.sparkOperator.resources":         "controller and webhook requests/limits",
@@ -71,6 +88,26 @@ var FieldDocs = map[string]string{
 	"spec.historyServer.cleaner.enabled":  "delete old event logs",
 	"spec.historyServer.cleaner.interval": "how often the cleaner runs (Spark time: 12h, 1d)",
 	"spec.historyServer.cleaner.maxAge":   "age after which event logs are deleted (Spark time: 7d)",
+
+	"spec.tenants":                            "teams sharing the platform; each gets a job namespace with quota, RBAC, NetworkPolicies and an AppProject",
+	"spec.tenants[].name":                     "tenant name (DNS label), also its namespace",
+	"spec.tenants[].groups":                   "user groups allowed to manage the tenant's SparkApplications; empty: [<name>]",
+	"spec.tenants[].podSecurity":              "enforced Pod Security level of the namespace (baseline or restricted)",
+	"spec.tenants[].quota":                    "the namespace's ResourceQuota",
+	"spec.tenants[].quota.cpu":                "total CPU requests (quantity)",
+	"spec.tenants[].quota.memory":             "total memory requests and limits (quantity)",
+	"spec.tenants[].quota.pods":               "number of pods",
+	"spec.tenants[].quota.sparkApplications":  "number of SparkApplications",
+	"spec.tenants[].containerDefaults":        "LimitRange: what a container that sets nothing gets",
+	"spec.tenants[].containerDefaults.cpu":    "CPU request (no default CPU limit)",
+	"spec.tenants[].containerDefaults.memory": "memory request and limit",
+	"spec.tenants[].sourceRepos":              "Git repositories the tenant's AppProject may sync from; empty: spec.git.repoURL",
+}
+
+// Examples are shown, commented out, under list fields whose default is
+// empty, so that the reference documents the fields of their elements too.
+func Examples() map[string]any {
+	return map[string]any{"spec.tenants": []Tenant{ExampleTenant()}}
 }
 
 // resourceFieldDocs documents the requests/limits below any *.resources field.
@@ -140,6 +177,33 @@ func plain(node *yamlv3.Node) {
 	}
 }
 
+// exampleComment renders example as the value of key, with the descriptions
+// of its fields, as comment lines.
+func exampleComment(key, path string, example any, missing *[]string) string {
+	raw, err := json.Marshal(map[string]any{key: example})
+	if err != nil {
+		return "example: " + err.Error()
+	}
+	var doc yamlv3.Node
+	if err := yamlv3.Unmarshal(raw, &doc); err != nil {
+		return "example: " + err.Error()
+	}
+	plain(&doc)
+	root := doc.Content[0]
+	annotate(root.Content[1], path, missing)
+	var out bytes.Buffer
+	enc := yamlv3.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(root); err != nil {
+		return "example: " + err.Error()
+	}
+	lines := []string{"for example:"}
+	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // annotate puts each field's description above its key.
 func annotate(node *yamlv3.Node, path string, missing *[]string) {
 	switch node.Kind {
@@ -154,6 +218,9 @@ func annotate(node *yamlv3.Node, path string, missing *[]string) {
 				key.HeadComment = d
 			} else {
 				*missing = append(*missing, p)
+			}
+			if example, ok := Examples()[p]; ok && value.Kind == yamlv3.SequenceNode && len(value.Content) == 0 {
+				key.HeadComment += "\n" + exampleComment(key.Value, p, example, missing)
 			}
 			annotate(value, p, missing)
 		}

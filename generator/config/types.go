@@ -24,10 +24,13 @@ type Spec struct {
 	Images        Images        `json:"images"`
 	Environments  []Environment `json:"environments"`
 	ArgoCD        ArgoCD        `json:"argocd"`
+	ObjectStore   ObjectStore   `json:"objectStore"`
 	MinIO         MinIO         `json:"minio"`
+	SeaweedFS     SeaweedFS     `json:"seaweedfs"`
 	SparkOperator SparkOperator `json:"sparkOperator"`
 	Spark         Spark         `json:"spark"`
 	HistoryServer HistoryServer `json:"historyServer"`
+	Tenants       []Tenant      `json:"tenants"`
 }
 
 // Git is where Argo CD reads the rendered tree from.
@@ -53,17 +56,39 @@ type Environment struct {
 	// Domain is the DNS suffix of every Ingress host; empty means <nodeIP>.sslip.io.
 	Domain           string `json:"domain"`
 	IngressClassName string `json:"ingressClassName"`
-	// StorageClassName of MinIO's volume; empty means the cluster default.
+	// StorageClassName of the in-cluster object store's volume; empty means the cluster default.
 	StorageClassName string `json:"storageClassName"`
 	// ReconciliationTimeout is how often Argo CD polls Git (argocd-cm timeout.reconciliation).
 	ReconciliationTimeout string `json:"reconciliationTimeout"`
+	// TLS puts every Ingress of the environment behind HTTPS.
+	TLS TLS `json:"tls"`
+	// Replicas scale the components that can run more than one pod.
+	Replicas Replicas `json:"replicas"`
 	// Resources override the components' resources in this environment only.
 	Resources EnvironmentResources `json:"resources"`
+}
+
+// TLS of an environment's Ingresses. Each Ingress gets a tls entry for its
+// hosts with the Secret <ingress name>-tls, which cert-manager fills when
+// ClusterIssuer is set (otherwise the Secrets are the cluster admin's).
+type TLS struct {
+	Enabled       bool   `json:"enabled"`
+	ClusterIssuer string `json:"clusterIssuer"`
+}
+
+// Replicas per component in an environment; 0 keeps the base (one pod).
+// The Spark Operator's controller and webhook elect a leader, so more than one
+// replica of each is safe; the History Server's replicas each read the event
+// logs on their own.
+type Replicas struct {
+	SparkOperator int `json:"sparkOperator"`
+	HistoryServer int `json:"historyServer"`
 }
 
 // EnvironmentResources are per-component resource overrides; nil keeps the base.
 type EnvironmentResources struct {
 	MinIO         *Resources `json:"minio,omitempty"`
+	SeaweedFS     *Resources `json:"seaweedfs,omitempty"`
 	SparkOperator *Resources `json:"sparkOperator,omitempty"`
 	HistoryServer *Resources `json:"historyServer,omitempty"`
 }
@@ -87,7 +112,37 @@ type ArgoCD struct {
 	ManifestsBaseURL string `json:"manifestsBaseURL"`
 }
 
+// Object store types (ObjectStore.Type).
+const (
+	ObjectStoreMinIO     = "minio"
+	ObjectStoreSeaweedFS = "seaweedfs"
+	ObjectStoreExternal  = "external"
+)
+
+// ObjectStoreTypes are the accepted values of spec.objectStore.type.
+var ObjectStoreTypes = []string{ObjectStoreMinIO, ObjectStoreSeaweedFS, ObjectStoreExternal}
+
+// ObjectStore picks the S3 store that holds the Spark event logs. The bucket,
+// prefix, volume size and credentials Secret stay under spec.minio for every
+// type (they predate the choice); everything that reads the store (the bucket
+// Job, the S3A settings of the History Server and of Spark jobs, the
+// NetworkPolicies) follows Type.
+type ObjectStore struct {
+	// Type is minio (MinIO in the cluster, the default), seaweedfs (SeaweedFS
+	// in the cluster) or external (an S3 service outside the cluster).
+	Type string `json:"type"`
+	// Endpoint is the S3 URL of an external store; in-cluster stores leave it empty.
+	Endpoint string `json:"endpoint"`
+	// Region is what S3A signs requests for; in-cluster stores accept any.
+	Region string `json:"region"`
+	// PathStyleAccess addresses buckets as <endpoint>/<bucket> instead of
+	// <bucket>.<endpoint>; in-cluster stores need it.
+	PathStyleAccess bool `json:"pathStyleAccess"`
+}
+
 // MinIO is the S3-compatible object store that holds the Spark event logs.
+// Storage, Bucket, EventLogPrefix and CredentialsSecret apply to every
+// object store type.
 type MinIO struct {
 	Image   string   `json:"image"`
 	Storage Quantity `json:"storage"`
@@ -98,6 +153,13 @@ type MinIO struct {
 	// gen bootstrap creates in the cluster; it is never rendered.
 	CredentialsSecret string    `json:"credentialsSecret"`
 	Resources         Resources `json:"resources"`
+}
+
+// SeaweedFS is the Apache-2.0 S3 store selectable with spec.objectStore.type:
+// seaweedfs: one pod running master, volume server, filer and S3 gateway.
+type SeaweedFS struct {
+	Image     string    `json:"image"`
+	Resources Resources `json:"resources"`
 }
 
 // SparkOperator pins the Kubeflow Spark Operator and the namespaces it watches.
@@ -138,6 +200,45 @@ type Cleaner struct {
 	Enabled  bool   `json:"enabled"`
 	Interval string `json:"interval"`
 	MaxAge   string `json:"maxAge"`
+}
+
+// Tenant is a team that shares the platform: its own job namespace (named
+// like the tenant) with Pod Security labels, a ResourceQuota and LimitRange,
+// the driver ServiceAccount, a Role that lets its groups manage their
+// SparkApplications and nothing else, NetworkPolicies that deny everything
+// Spark does not need, and an Argo CD AppProject restricted to the namespace.
+// Tenant namespaces are job namespaces of the Spark Operator.
+type Tenant struct {
+	Name string `json:"name"`
+	// Groups are the user groups (as the API server authenticates them) that
+	// manage the tenant's SparkApplications; empty means one group named like the tenant.
+	Groups []string `json:"groups"`
+	// PodSecurity is the namespace's enforced Pod Security level.
+	PodSecurity string `json:"podSecurity"`
+	Quota       Quota  `json:"quota"`
+	// ContainerDefaults fill the requests (and memory limit) of containers that set none.
+	ContainerDefaults ContainerDefaults `json:"containerDefaults"`
+	// SourceRepos are the Git repositories the tenant's AppProject may sync
+	// from; empty means the platform's repository.
+	SourceRepos []string `json:"sourceRepos"`
+}
+
+// Quota is a tenant's ResourceQuota. Memory caps both requests.memory and
+// limits.memory: Spark pods request and limit the same memory, and the
+// LimitRange gives every other container a memory limit.
+type Quota struct {
+	CPU               Quantity `json:"cpu"`
+	Memory            Quantity `json:"memory"`
+	Pods              int      `json:"pods"`
+	SparkApplications int      `json:"sparkApplications"`
+}
+
+// ContainerDefaults are a tenant's LimitRange defaults. There is no default
+// CPU limit on purpose: a Spark driver that asks for more cores than a default
+// limit would be refused, and CPU limits only throttle.
+type ContainerDefaults struct {
+	CPU    Quantity `json:"cpu"`
+	Memory Quantity `json:"memory"`
 }
 
 // Quantity is a Kubernetes quantity as written in the config. It accepts a

@@ -24,6 +24,12 @@ var (
 	SupportedSparkOperatorMajors = []int{2}
 )
 
+// Pod Security Admission levels a tenant namespace may enforce.
+const (
+	Baseline   = "baseline"
+	Restricted = "restricted"
+)
+
 // PlatformNamespaces are the namespaces the platform components own; job
 // namespaces must not reuse them.
 var PlatformNamespaces = []string{"argocd", "minio", "spark-operator", "spark-history"}
@@ -59,6 +65,8 @@ func (p *Platform) Validate() error {
 	errs = append(errs, validateVersion(a.Child("version"), s.ArgoCD.Version, SupportedArgoCDMajors)...)
 	errs = append(errs, validateHTTPURL(a.Child("manifestsBaseURL"), s.ArgoCD.ManifestsBaseURL)...)
 
+	errs = append(errs, validateObjectStore(spec.Child("objectStore"), s.ObjectStore)...)
+
 	m := spec.Child("minio")
 	errs = append(errs, validateImage(m.Child("image"), s.MinIO.Image, true)...)
 	errs = append(errs, validatePositiveQuantity(m.Child("storage"), string(s.MinIO.Storage))...)
@@ -70,6 +78,10 @@ func (p *Platform) Validate() error {
 	}
 	errs = append(errs, validateName(m.Child("credentialsSecret"), s.MinIO.CredentialsSecret, validation.IsDNS1123Subdomain)...)
 	errs = append(errs, validateResources(m.Child("resources"), s.MinIO.Resources)...)
+
+	sw := spec.Child("seaweedfs")
+	errs = append(errs, validateImage(sw.Child("image"), s.SeaweedFS.Image, true)...)
+	errs = append(errs, validateResources(sw.Child("resources"), s.SeaweedFS.Resources)...)
 
 	o := spec.Child("sparkOperator")
 	errs = append(errs, validateVersion(o.Child("version"), s.SparkOperator.Version, SupportedSparkOperatorMajors)...)
@@ -114,6 +126,12 @@ func (p *Platform) Validate() error {
 		errs = append(errs, field.Invalid(c.Child("maxAge"), s.HistoryServer.Cleaner.MaxAge, "must be a Spark time like 12h or 7d"))
 	}
 
+	tenants := spec.Child("tenants")
+	for i, t := range s.Tenants {
+		errs = append(errs, validateTenant(tenants.Index(i), t, seenNS)...)
+		seenNS[t.Name] = true
+	}
+
 	if len(errs) == 0 {
 		return nil
 	}
@@ -128,6 +146,7 @@ var (
 	mirrorPattern        = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
 	bucketPattern        = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	prefixPattern        = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+	regionPattern        = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	sparkDurationPattern = regexp.MustCompile(`^[0-9]+(ms|s|m|min|h|d)$`)
 	versionPattern       = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)\.([0-9]+)(-[0-9A-Za-z.-]+)?$`)
 	// imagePattern is the distribution reference grammar, simplified: an
@@ -158,9 +177,23 @@ func validateEnvironment(p *field.Path, env Environment, seen map[string]bool) f
 	if d, err := time.ParseDuration(env.ReconciliationTimeout); err != nil || d < 0 {
 		errs = append(errs, field.Invalid(p.Child("reconciliationTimeout"), env.ReconciliationTimeout, "must be a duration like 60s or 3m"))
 	}
+	if env.TLS.ClusterIssuer != "" {
+		errs = append(errs, validateName(p.Child("tls", "clusterIssuer"), env.TLS.ClusterIssuer, validation.IsDNS1123Subdomain)...)
+		if !env.TLS.Enabled {
+			errs = append(errs, field.Invalid(p.Child("tls", "clusterIssuer"), env.TLS.ClusterIssuer, "is set but tls.enabled is false"))
+		}
+	}
+	for name, n := range map[string]int{"sparkOperator": env.Replicas.SparkOperator, "historyServer": env.Replicas.HistoryServer} {
+		if n < 0 || n > 10 {
+			errs = append(errs, field.Invalid(p.Child("replicas", name), n, "must be between 0 (the base: one) and 10"))
+		}
+	}
 	r := p.Child("resources")
 	if env.Resources.MinIO != nil {
 		errs = append(errs, validateResources(r.Child("minio"), *env.Resources.MinIO)...)
+	}
+	if env.Resources.SeaweedFS != nil {
+		errs = append(errs, validateResources(r.Child("seaweedfs"), *env.Resources.SeaweedFS)...)
 	}
 	if env.Resources.SparkOperator != nil {
 		errs = append(errs, validateResources(r.Child("sparkOperator"), *env.Resources.SparkOperator)...)
@@ -169,6 +202,81 @@ func validateEnvironment(p *field.Path, env Environment, seen map[string]bool) f
 		errs = append(errs, validateResources(r.Child("historyServer"), *env.Resources.HistoryServer)...)
 	}
 	return errs
+}
+
+func validateObjectStore(p *field.Path, o ObjectStore) field.ErrorList {
+	var errs field.ErrorList
+	if !contains(ObjectStoreTypes, o.Type) {
+		return field.ErrorList{field.NotSupported(p.Child("type"), o.Type, ObjectStoreTypes)}
+	}
+	if o.Type == ObjectStoreExternal {
+		errs = append(errs, validateHTTPURL(p.Child("endpoint"), o.Endpoint)...)
+	} else if o.Endpoint != "" {
+		errs = append(errs, field.Invalid(p.Child("endpoint"), o.Endpoint, "only for type external: the "+o.Type+" endpoint is the in-cluster Service"))
+	}
+	if !regionPattern.MatchString(o.Region) {
+		errs = append(errs, field.Invalid(p.Child("region"), o.Region, "must be an S3 region like us-east-1"))
+	}
+	if o.Type != ObjectStoreExternal && !o.PathStyleAccess {
+		errs = append(errs, field.Invalid(p.Child("pathStyleAccess"), false, "must be true for an in-cluster store: buckets are not DNS names there"))
+	}
+	return errs
+}
+
+// reservedNamespaces may not be tenants: Kubernetes' own.
+var reservedNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
+
+func validateTenant(p *field.Path, t Tenant, seenNS map[string]bool) field.ErrorList {
+	var errs field.ErrorList
+	name := p.Child("name")
+	errs = append(errs, validateName(name, t.Name, validation.IsDNS1123Label)...)
+	switch {
+	case seenNS[t.Name]:
+		errs = append(errs, field.Duplicate(name, t.Name))
+	case contains(PlatformNamespaces, t.Name) || contains(reservedNamespaces, t.Name) || strings.HasPrefix(t.Name, "kube-"):
+		errs = append(errs, field.Invalid(name, t.Name, "is a platform or system namespace; a tenant needs its own"))
+	}
+	for i, g := range t.Groups {
+		if strings.TrimSpace(g) == "" || g != strings.TrimSpace(g) {
+			errs = append(errs, field.Invalid(p.Child("groups").Index(i), g, "must be a group name without surrounding spaces"))
+		}
+	}
+	if t.PodSecurity != Baseline && t.PodSecurity != Restricted {
+		errs = append(errs, field.NotSupported(p.Child("podSecurity"), t.PodSecurity, []string{Baseline, Restricted}))
+	}
+	q := p.Child("quota")
+	quotaCPUErrs := validatePositiveQuantity(q.Child("cpu"), string(t.Quota.CPU))
+	quotaMemErrs := validatePositiveQuantity(q.Child("memory"), string(t.Quota.Memory))
+	errs = append(errs, quotaCPUErrs...)
+	errs = append(errs, quotaMemErrs...)
+	if t.Quota.Pods < 1 || t.Quota.Pods > 100000 {
+		errs = append(errs, field.Invalid(q.Child("pods"), t.Quota.Pods, "must be between 1 and 100000"))
+	}
+	if t.Quota.SparkApplications < 1 || t.Quota.SparkApplications > 100000 {
+		errs = append(errs, field.Invalid(q.Child("sparkApplications"), t.Quota.SparkApplications, "must be between 1 and 100000"))
+	}
+	d := p.Child("containerDefaults")
+	cpuErrs := validatePositiveQuantity(d.Child("cpu"), string(t.ContainerDefaults.CPU))
+	memErrs := validatePositiveQuantity(d.Child("memory"), string(t.ContainerDefaults.Memory))
+	errs = append(errs, cpuErrs...)
+	errs = append(errs, memErrs...)
+	// A default bigger than the quota would refuse every pod that relies on it.
+	if len(cpuErrs) == 0 && len(quotaCPUErrs) == 0 && greater(t.ContainerDefaults.CPU, t.Quota.CPU) {
+		errs = append(errs, field.Invalid(d.Child("cpu"), t.ContainerDefaults.CPU, fmt.Sprintf("must not exceed quota.cpu %s", t.Quota.CPU)))
+	}
+	if len(memErrs) == 0 && len(quotaMemErrs) == 0 && greater(t.ContainerDefaults.Memory, t.Quota.Memory) {
+		errs = append(errs, field.Invalid(d.Child("memory"), t.ContainerDefaults.Memory, fmt.Sprintf("must not exceed quota.memory %s", t.Quota.Memory)))
+	}
+	for i, repo := range t.SourceRepos {
+		errs = append(errs, validateGitURL(p.Child("sourceRepos").Index(i), repo)...)
+	}
+	return errs
+}
+
+// greater compares two valid quantities.
+func greater(a, b Quantity) bool {
+	qa, qb := resource.MustParse(string(a)), resource.MustParse(string(b))
+	return qa.Cmp(qb) > 0
 }
 
 func validateName(p *field.Path, value string, check func(string) []string) field.ErrorList {

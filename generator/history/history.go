@@ -43,7 +43,7 @@ func SparkDefaults(cfg config.Platform) string {
 		"spark.history.fs.cleaner.interval": h.Cleaner.Interval,
 		"spark.history.fs.cleaner.maxAge":   h.Cleaner.MaxAge,
 	}
-	for k, v := range s3.HadoopConf() {
+	for k, v := range s3.HadoopConf(cfg) {
 		props["spark.hadoop."+k] = v
 	}
 	keys := make([]string, 0, len(props))
@@ -176,6 +176,9 @@ func Component(cfg config.Platform) (component.Component, error) {
 			patches := []types.Patch{patch.IngressHosts(Name, env, Host(env))}
 			if r := env.Resources.HistoryServer; r != nil {
 				patches = append(patches, patch.ContainerResources("Deployment", Name, *r))
+			}
+			if n := env.Replicas.HistoryServer; n > 1 {
+				patches = append(patches, patch.Replicas(Name, n))
 			}
 			return patches, nil
 		},

@@ -57,6 +57,9 @@ func marshalOne(obj Object) ([]byte, error) {
 	if status, ok := generic["status"].(map[string]any); ok && len(status) == 0 {
 		delete(generic, "status")
 	}
+	if doc, ok := fastYAML(generic); ok {
+		return doc, nil
+	}
 	doc, err := yaml.Marshal(generic)
 	if err != nil {
 		return nil, fmt.Errorf("encode %T: %w", obj, err)

@@ -247,7 +247,7 @@ func networkPolicy(cfg config.Platform, selector map[string]string) *networkingv
 		component.NamespacePeer(component.MinIONamespace),
 		component.NamespacePeer(component.IngressControllerNamespace),
 	}
-	for _, ns := range cfg.Spec.SparkOperator.JobNamespaces {
+	for _, ns := range cfg.AllJobNamespaces() {
 		from = append(from, component.NamespacePeer(ns))
 	}
 	return &networkingv1.NetworkPolicy{

@@ -3,6 +3,7 @@ package patch
 import (
 	"fmt"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/yaml"
@@ -43,13 +44,26 @@ func target(kind, name string) *types.Selector {
 }
 
 // IngressHosts sets the environment's ingress class and one host per rule, in
-// rule order (bases leave both out: they belong to the environment).
+// rule order (bases leave both out: they belong to the environment). With TLS
+// on, the Ingress gets one tls entry for all its hosts, Secret <name>-tls, and
+// the cert-manager annotation that fills it when an issuer is configured.
 func IngressHosts(name string, env config.Environment, hosts ...string) types.Patch {
 	ops := []Op{{Op: "add", Path: "/spec/ingressClassName", Value: env.IngressClassName}}
 	for i, host := range hosts {
 		ops = append(ops, Op{Op: "add", Path: fmt.Sprintf("/spec/rules/%d/host", i), Value: host})
 	}
+	if env.TLS.Enabled {
+		ops = append(ops, Op{Op: "add", Path: "/spec/tls", Value: []networkingv1.IngressTLS{{Hosts: hosts, SecretName: name + "-tls"}}})
+		if env.TLS.ClusterIssuer != "" {
+			ops = append(ops, Op{Op: "add", Path: "/metadata/annotations", Value: map[string]string{"cert-manager.io/cluster-issuer": env.TLS.ClusterIssuer}})
+		}
+	}
 	return JSON6902("Ingress", name, ops...)
+}
+
+// Replicas sets the replicas of a Deployment.
+func Replicas(name string, n int) types.Patch {
+	return JSON6902("Deployment", name, Op{Op: "replace", Path: "/spec/replicas", Value: n})
 }
 
 // ContainerResources replaces the resources of the first container of a workload.

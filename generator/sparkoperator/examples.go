@@ -75,7 +75,7 @@ func examplePi(cfg config.Platform, sparkImage string, release spark.Release) Sp
 			"spark.eventLog.enabled": "true",
 			"spark.eventLog.dir":     cfg.Spec.HistoryServer.LogDirectory,
 		},
-		HadoopConf:    s3.HadoopConf(),
+		HadoopConf:    s3.HadoopConf(cfg),
 		RestartPolicy: RestartPolicy{Type: "Never"},
 		Driver:        DriverSpec{SparkPodSpec: podSpec("driver"), ServiceAccount: DriverServiceAccount},
 		Executor:      ExecutorSpec{SparkPodSpec: podSpec("executor"), Instances: ptr.To[int32](1)},

@@ -63,7 +63,8 @@ func CRDs(cfg config.Platform) component.Component {
 func Component(cfg config.Platform) (component.Component, error) {
 	o := cfg.Spec.SparkOperator
 	ns := component.SparkOperatorNamespace
-	jobNamespaces := strings.Join(o.JobNamespaces, ",")
+	allJobNamespaces := cfg.AllJobNamespaces()
+	jobNamespaces := strings.Join(allJobNamespaces, ",")
 	image := component.Image(cfg.Spec.Images, o.Image)
 
 	controllerLabels := component.Labels(Name, "controller")
@@ -111,7 +112,7 @@ func Component(cfg config.Platform) (component.Component, error) {
 
 	files := []component.File{
 		{Name: "serviceaccounts.yaml", Objects: []any{serviceAccount(controllerName, ns, controllerLabels)}},
-		{Name: "controller-rbac.yaml", Objects: controllerRBAC(ns, o.JobNamespaces, controllerLabels)},
+		{Name: "controller-rbac.yaml", Objects: controllerRBAC(ns, allJobNamespaces, controllerLabels)},
 		{Name: "controller-deployment.yaml", Objects: []any{controller}},
 	}
 	if o.Webhook {
@@ -126,10 +127,10 @@ func Component(cfg config.Platform) (component.Component, error) {
 			[]corev1.Volume{component.EmptyDir("serving-certs", "16Mi")},
 			[]corev1.VolumeMount{{Name: "serving-certs", MountPath: "/etc/k8s-webhook-server/serving-certs"}})
 		files = append(files,
-			component.File{Name: "webhook-rbac.yaml", Objects: webhookRBAC(ns, o.JobNamespaces, webhookLabels)},
+			component.File{Name: "webhook-rbac.yaml", Objects: webhookRBAC(ns, allJobNamespaces, webhookLabels)},
 			component.File{Name: "webhook-deployment.yaml", Objects: []any{webhook}},
 			component.File{Name: "webhook-service.yaml", Objects: []any{webhookSvc(ns, webhookLabels)}},
-			component.File{Name: "webhook-configurations.yaml", Objects: webhookConfigurations(ns, o.JobNamespaces, webhookLabels)},
+			component.File{Name: "webhook-configurations.yaml", Objects: webhookConfigurations(ns, allJobNamespaces, webhookLabels)},
 		)
 	}
 
@@ -148,13 +149,18 @@ func Component(cfg config.Platform) (component.Component, error) {
 		Files:             files,
 		IgnoreDifferences: ignore,
 		Overlay: func(env config.Environment) ([]types.Patch, error) {
-			r := env.Resources.SparkOperator
-			if r == nil {
-				return nil, nil
-			}
-			patches := []types.Patch{patch.ContainerResources("Deployment", controllerName, *r)}
+			deployments := []string{controllerName}
 			if o.Webhook {
-				patches = append(patches, patch.ContainerResources("Deployment", webhookName, *r))
+				deployments = append(deployments, webhookName)
+			}
+			var patches []types.Patch
+			for _, d := range deployments {
+				if r := env.Resources.SparkOperator; r != nil {
+					patches = append(patches, patch.ContainerResources("Deployment", d, *r))
+				}
+				if n := env.Replicas.SparkOperator; n > 1 {
+					patches = append(patches, patch.Replicas(d, n))
+				}
 			}
 			return patches, nil
 		},

@@ -10,4 +10,7 @@
 // built complete in a staging folder beside it, user files copied in, then
 // swapped in with renames; a failure before the swap leaves the old tree as
 // it was, and a failure during the swap rolls back the roots already swapped.
+// Only when that roll back fails too (the disk refuses renames) is the tree
+// left a mix; the error is then a *PartialError naming the staging folder
+// that still holds the previous roots, which is kept, not deleted.
 package tree

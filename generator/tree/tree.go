@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -42,7 +43,7 @@ func Write(out string, roots []string, ms []manifest.Manifest) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := fsys.MkdirAll(out, 0o755); err != nil {
 		return Result{}, fmt.Errorf("create output folder: %w", err)
 	}
 	current, user, err := readRoots(out, roots)
@@ -57,11 +58,16 @@ func Write(out string, roots []string, ms []manifest.Manifest) (Result, error) {
 		return result, nil
 	}
 
-	staging, err := os.MkdirTemp(out, StagingPrefix)
+	staging, err := fsys.MkdirTemp(out, StagingPrefix)
 	if err != nil {
 		return Result{}, fmt.Errorf("create staging folder: %w", err)
 	}
-	defer os.RemoveAll(staging)
+	keepStaging := false
+	defer func() {
+		if !keepStaging {
+			os.RemoveAll(staging)
+		}
+	}()
 
 	// Build each changed root completely before touching the real tree.
 	var changedRoots []string
@@ -82,52 +88,85 @@ func Write(out string, roots []string, ms []manifest.Manifest) (Result, error) {
 		}
 	}
 	if err := swap(out, staging, changedRoots); err != nil {
+		// When the roll back failed too, the staging folder holds the
+		// previous roots: it is the only copy left, so it stays.
+		var partial *PartialError
+		keepStaging = errors.As(err, &partial)
 		return Result{}, err
 	}
 	return result, nil
 }
 
+// PartialError is a failed swap whose roll back failed too: the roots under
+// out are a mix of the old and the new tree, and the previous versions of
+// the roots already replaced are kept in Staging (as old-<root>), to be
+// moved back by hand. Write leaves the old tree untouched in every other
+// failure.
+type PartialError struct {
+	Err      error
+	Rollback error
+	Staging  string
+}
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%v; putting the previous tree back failed too (%v): the previous folders are kept in %s as old-<folder>, move them back by hand", e.Err, e.Rollback, e.Staging)
+}
+
+func (e *PartialError) Unwrap() error { return e.Err }
+
 // swap renames each staged root into place, keeping the old one until all
-// are in; on a failure it puts back the roots it already replaced.
+// are in; on a failure it puts back the roots it already replaced. When
+// putting back fails too, the error is a *PartialError.
 func swap(out, staging string, roots []string) error {
 	type done struct{ root, old string }
 	var swapped []done
-	rollback := func() {
-		for i := len(swapped) - 1; i >= 0; i-- {
-			d := swapped[i]
+	fail := func(err error, current *done) error {
+		var errs []error
+		restore := func(d done) {
 			live := filepath.Join(out, d.root)
-			_ = os.Rename(live, filepath.Join(staging, "failed-"+d.root))
+			if _, err := os.Lstat(live); err == nil {
+				if err := fsys.Rename(live, filepath.Join(staging, "failed-"+d.root)); err != nil {
+					errs = append(errs, fmt.Errorf("move new %s aside: %w", d.root, err))
+					return
+				}
+			}
 			if d.old != "" {
-				_ = os.Rename(d.old, live)
+				if err := fsys.Rename(d.old, live); err != nil {
+					errs = append(errs, fmt.Errorf("put back %s: %w", d.root, err))
+				}
 			}
 		}
+		if current != nil && current.old != "" {
+			restore(*current)
+		}
+		for i := len(swapped) - 1; i >= 0; i-- {
+			restore(swapped[i])
+		}
+		if len(errs) > 0 {
+			return &PartialError{Err: err, Rollback: errors.Join(errs...), Staging: staging}
+		}
+		return err
 	}
 	for _, root := range roots {
 		live := filepath.Join(out, root)
 		next := filepath.Join(staging, root)
 		if _, err := os.Stat(next); errors.Is(err, fs.ErrNotExist) {
 			// Nothing of this root is left (no gen files, no user files).
-			if err := os.MkdirAll(next, 0o755); err != nil {
-				rollback()
-				return fmt.Errorf("stage %s: %w", root, err)
+			if err := fsys.MkdirAll(next, 0o755); err != nil {
+				return fail(fmt.Errorf("stage %s: %w", root, err), nil)
 			}
 		}
-		old := ""
+		current := done{root: root}
 		if _, err := os.Lstat(live); err == nil {
-			old = filepath.Join(staging, "old-"+root)
-			if err := os.Rename(live, old); err != nil {
-				rollback()
-				return fmt.Errorf("replace %s: %w", root, err)
+			current.old = filepath.Join(staging, "old-"+root)
+			if err := fsys.Rename(live, current.old); err != nil {
+				return fail(fmt.Errorf("replace %s: %w", root, err), nil)
 			}
 		}
-		if err := os.Rename(next, live); err != nil {
-			if old != "" {
-				_ = os.Rename(old, live)
-			}
-			rollback()
-			return fmt.Errorf("replace %s: %w", root, err)
+		if err := fsys.Rename(next, live); err != nil {
+			return fail(fmt.Errorf("replace %s: %w", root, err), &current)
 		}
-		swapped = append(swapped, done{root, old})
+		swapped = append(swapped, current)
 		// An emptied root is not worth keeping as an empty folder.
 		if entries, err := os.ReadDir(live); err == nil && len(entries) == 0 {
 			_ = os.Remove(live)
@@ -237,11 +276,11 @@ func readRoots(out string, roots []string) (map[string][]byte, map[string][]stri
 			case !d.Type().IsRegular():
 				return fmt.Errorf("%s is not a regular file", rel)
 			}
-			content, err := os.ReadFile(p)
+			content, mine, err := readIfGenerated(p)
 			if err != nil {
 				return err
 			}
-			if manifest.IsGenerated(content) {
+			if mine {
 				gen[rel] = content
 			} else {
 				user[root] = append(user[root], rel)
@@ -292,26 +331,52 @@ func rootChanged(root string, r Result) bool {
 	return false
 }
 
-func writeFile(p string, content []byte) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
+// readIfGenerated reads p whole when it starts with gen's header, and only
+// that far when it does not: a user's file (a large data file kept in
+// examples/, say) is never loaded into memory.
+func readIfGenerated(p string) ([]byte, bool, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, false, err
 	}
-	return os.WriteFile(p, content, 0o644)
+	defer f.Close()
+	head := make([]byte, len(manifest.HeaderPrefix)+1)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, false, err
+	}
+	if !manifest.IsGenerated(head[:n]) {
+		return nil, false, nil
+	}
+	rest, err := io.ReadAll(f)
+	if err != nil {
+		return nil, false, err
+	}
+	return append(head[:n], rest...), true, nil
 }
 
+func writeFile(p string, content []byte) error {
+	if err := fsys.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return fsys.WriteFile(p, bytes.NewReader(content), 0o644)
+}
+
+// copyFile streams a user's file into the staging folder.
 func copyFile(from, to string) error {
-	info, err := os.Stat(from)
+	f, err := os.Open(from)
 	if err != nil {
 		return err
 	}
-	content, err := os.ReadFile(from)
+	defer f.Close()
+	info, err := f.Stat()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+	if err := fsys.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(to, content, info.Mode().Perm())
+	return fsys.WriteFile(to, f, info.Mode().Perm())
 }
 
 func contains(list []string, s string) bool {

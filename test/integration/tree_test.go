@@ -116,6 +116,19 @@ func TestTreeAppliesOnARealAPIServer(t *testing.T) {
 			cfg.Complete()
 			return cfg
 		},
+		// The laptop with SeaweedFS and two tenants (quota, LimitRange,
+		// RBAC, NetworkPolicies, AppProjects).
+		"seaweedfs-tenants": func(argo, spark string) config.Platform {
+			return withUpstream(t, tenantsConfig, argo, spark)
+		},
+		// configs/cluster.yaml: an external store, TLS, replicas, tenants.
+		"cluster": func(argo, spark string) config.Platform {
+			src, err := os.ReadFile(filepath.Join("..", "..", "configs", "cluster.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return withUpstream(t, string(src), argo, spark)
+		},
 	}
 	argo, spark := upstreamtest.Serve(t)
 	for name, build := range configs {

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -87,6 +88,10 @@ func Render(o RenderOptions, streams Streams) error {
 	}
 	result, err := tree.Write(o.Out, generator.Roots, ms)
 	if err != nil {
+		var partial *tree.PartialError
+		if errors.As(err, &partial) {
+			return fmt.Errorf("write tree to %s: %w", o.Out, err)
+		}
 		return fmt.Errorf("write tree to %s (the previous tree is unchanged): %w", o.Out, err)
 	}
 	if !o.Quiet {
@@ -134,9 +139,19 @@ func readLimited(path string) ([]byte, error) {
 	if info.Size() > config.MaxFileSize {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d a config may have", path, info.Size(), config.MaxFileSize)
 	}
-	data, err := os.ReadFile(path)
+	// Read at most one byte past the limit: a path that is a stream
+	// (/dev/zero, a FIFO) has no size to check beforehand.
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, config.MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > config.MaxFileSize {
+		return nil, fmt.Errorf("%s has more than the %d bytes a config may have", path, config.MaxFileSize)
 	}
 	if strings.ContainsRune(string(data), '\x00') {
 		return nil, fmt.Errorf("%s is not a text file", path)

@@ -1,0 +1,18 @@
+//go:build unix
+
+package generator_test
+
+import (
+	"syscall"
+	"time"
+)
+
+// processCPU is the CPU time the test process has used (user and system, all
+// threads: the render and the garbage collector).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
