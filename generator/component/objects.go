@@ -3,9 +3,11 @@ package component
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -201,4 +203,23 @@ func ContainerSecurityWritable() *corev1.SecurityContext {
 	sc := ContainerSecurity()
 	sc.ReadOnlyRootFilesystem = ptr.To(false)
 	return sc
+}
+
+// HashNamedJob wraps a one-shot setup Job spec (a bucket Job): its name is
+// prefix plus a hash of the spec, because a Job's template is immutable and a
+// changed Job must be a new Job (Argo CD prunes the old one), and it runs in
+// sync wave 1 of its Application, after the workload it sets up is healthy.
+func HashNamedJob(prefix, namespace string, labels map[string]string, spec batchv1.JobSpec) (*batchv1.Job, error) {
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("hash %s job: %w", prefix, err)
+	}
+	sum := sha256.Sum256(raw)
+	job := &batchv1.Job{
+		TypeMeta:   TypeMeta("batch/v1", "Job"),
+		ObjectMeta: Meta(prefix+"-"+hex.EncodeToString(sum[:])[:8], namespace, labels),
+		Spec:       spec,
+	}
+	job.Annotations = map[string]string{"argocd.argoproj.io/sync-wave": "1"}
+	return job, nil
 }

@@ -1,9 +1,6 @@
 package minio
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -224,19 +221,7 @@ echo "bucket %[2]s and prefix %[3]s/ are ready"
 			},
 		},
 	}
-	raw, err := json.Marshal(spec)
-	if err != nil {
-		return nil, fmt.Errorf("hash bucket job: %w", err)
-	}
-	sum := sha256.Sum256(raw)
-	job := &batchv1.Job{
-		TypeMeta:   component.TypeMeta("batch/v1", "Job"),
-		ObjectMeta: component.Meta("minio-bucket-"+hex.EncodeToString(sum[:])[:8], component.MinIONamespace, labels),
-		Spec:       spec,
-	}
-	// Wave 1 inside the MinIO Application: after the Deployment is healthy.
-	job.Annotations = map[string]string{"argocd.argoproj.io/sync-wave": "1"}
-	return job, nil
+	return component.HashNamedJob("minio-bucket", component.MinIONamespace, labels, spec)
 }
 
 // networkPolicy lets in only what needs MinIO: the History Server, Spark jobs,

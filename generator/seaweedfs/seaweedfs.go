@@ -1,9 +1,6 @@
 package seaweedfs
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -259,19 +256,7 @@ echo "bucket %[5]s and prefix %[6]s/ are ready"
 			},
 		},
 	}
-	raw, err := json.Marshal(spec)
-	if err != nil {
-		return nil, fmt.Errorf("hash bucket job: %w", err)
-	}
-	sum := sha256.Sum256(raw)
-	job := &batchv1.Job{
-		TypeMeta:   component.TypeMeta("batch/v1", "Job"),
-		ObjectMeta: component.Meta("seaweedfs-bucket-"+hex.EncodeToString(sum[:])[:8], component.ObjectStoreNamespace, labels),
-		Spec:       spec,
-	}
-	// Wave 1 inside the SeaweedFS Application: after the Deployment is healthy.
-	job.Annotations = map[string]string{"argocd.argoproj.io/sync-wave": "1"}
-	return job, nil
+	return component.HashNamedJob("seaweedfs-bucket", component.ObjectStoreNamespace, labels, spec)
 }
 
 // networkPolicy lets the S3 API be reached by what reads the event logs (the
