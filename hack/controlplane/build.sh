@@ -46,33 +46,8 @@ KUBE_LDFLAGS="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION"
 export GOWORK=off
 export CGO_ENABLED=0
 
-force=false
-regen=false
-for arg in "$@"; do
-  case $arg in
-  --force) force=true ;;
-  --regen) regen=true ;;
-  -h | --help)
-    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-    exit 0
-    ;;
-  *)
-    echo "build.sh: unknown argument: $arg (try --help)" >&2
-    exit 2
-    ;;
-  esac
-done
-
-log() { echo "build.sh: $*" >&2; }
-
-# step LABEL CMD...: runs CMD and prints how long it took.
-step() {
-  local label=$1
-  shift
-  log "$label ..."
-  local TIMEFORMAT="build.sh: $label took %0Rs (user %0Us, sys %0Ss)"
-  time "$@"
-}
+# shellcheck source=hack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # version_ok NAME: true when $BIN_DIR/NAME exists, runs, and reports the
 # version we expect (so a version bump forces a rebuild).

@@ -1,0 +1,31 @@
+# Shared by hack/*/build.sh (sourced, not run): flag parsing (--force,
+# --regen, --help from the calling script's header comment), log and timed
+# steps. Sets force and regen.
+
+force=false
+regen=false
+for arg in "$@"; do
+  case $arg in
+  --force) force=true ;;
+  --regen) regen=true ;;
+  -h | --help)
+    sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *)
+    echo "build.sh: unknown argument: $arg (try --help)" >&2
+    exit 2
+    ;;
+  esac
+done
+
+log() { echo "build.sh: $*" >&2; }
+
+# step LABEL CMD...: runs CMD and prints how long it took.
+step() {
+  local label=$1
+  shift
+  log "$label ..."
+  local TIMEFORMAT="build.sh: $label took %0Rs (user %0Us, sys %0Ss)"
+  time "$@"
+}
