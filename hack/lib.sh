@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # force and regen are read by the sourcing script
 # Shared by hack/*/build.sh (sourced, not run): flag parsing (--force,
 # --regen, --help from the calling script's header comment), log and timed
 # steps. Sets force and regen.
