@@ -160,7 +160,6 @@ func TestSecondEnvironmentBuilds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Spec.ArgoCD.Version = upstreamtest.ArgoCDVersion
 	cfg.Spec.ArgoCD.ManifestsBaseURL, cfg.Spec.SparkOperator.CRDBaseURL = argo, spark
 	built := buildAll(t, cfg)
 

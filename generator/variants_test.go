@@ -22,7 +22,6 @@ func loadUpstream(t *testing.T, name string) config.Platform {
 	t.Helper()
 	argo, spark := upstreamtest.Serve(t)
 	cfg := load(t, name)
-	cfg.Spec.ArgoCD.Version = upstreamtest.ArgoCDVersion
 	cfg.Spec.ArgoCD.ManifestsBaseURL, cfg.Spec.SparkOperator.CRDBaseURL = argo, spark
 	return cfg
 }

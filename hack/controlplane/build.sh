@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the control-plane binaries used by internal/testcluster:
 #
-#   kube-apiserver, kube-controller-manager  from k8s.io/kubernetes v1.35.4
+#   kube-apiserver, kube-controller-manager,
+#   kube-scheduler                            from k8s.io/kubernetes v1.35.4
 #   etcd                                      from go.etcd.io/etcd/server/v3 v3.6.16
 #
 # from the Go module proxy (no git clone, no container images), into a cache
@@ -38,7 +39,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE_ROOT=${GEN_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gen-test}
 BIN_DIR=$CACHE_ROOT/k8s-$K8S_VERSION/bin
 
-KUBE_CMDS=(kube-apiserver kube-controller-manager)
+KUBE_CMDS=(kube-apiserver kube-controller-manager kube-scheduler)
 KUBE_LDFLAGS="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION"
 
 # The wrappers are standalone: never pick up a go.work from above, and build

@@ -10,7 +10,7 @@
 //
 // Usage in a test:
 //
-//	cfg := upstreamtest.Config(t) // config.Default() pointed at a loopback server, Argo CD 3.5.1
+//	cfg := upstreamtest.Config(t) // config.Default() pointed at a loopback server
 //	ms, err := generator.Render(cfg)
 package upstreamtest
 
@@ -34,9 +34,15 @@ import (
 // files are.
 const EnvDir = "GEN_UPSTREAM_DIR"
 
-// ArgoCDVersion is the Argo CD release Config selects. The config default may
-// be a newer release than the folder holds; 3.5.1 is the one it has.
-const ArgoCDVersion = "3.5.1"
+// ArgoCDVersion is the Argo CD release Config selects: the config's default
+// pin, so that every test applies what users get. Dir fails when the upstream
+// folder has no install.yaml of it: a default pin must be a release that can
+// be verified.
+var ArgoCDVersion = config.Default().Spec.ArgoCD.Version
+
+// OlderArgoCDVersion is an older release in the upstream folder, the starting
+// point of tests that upgrade Argo CD through Git.
+const OlderArgoCDVersion = "3.5.1"
 
 // URL prefixes the server answers under; the base URLs handed to the config
 // are the server's address plus these.
@@ -106,11 +112,9 @@ func BaseURLs(serverURL string) (argoBaseURL, sparkCRDBaseURL string) {
 	return serverURL + ArgoCDPrefix, serverURL + SparkOperatorPrefix
 }
 
-// ConfigFor is config.Default() with its upstream base URLs set to the given
-// ones and Argo CD at ArgoCDVersion.
+// ConfigFor is config.Default() with its upstream base URLs set to the given ones.
 func ConfigFor(argoBaseURL, sparkCRDBaseURL string) config.Platform {
 	cfg := config.Default()
-	cfg.Spec.ArgoCD.Version = ArgoCDVersion
 	cfg.Spec.ArgoCD.ManifestsBaseURL = argoBaseURL
 	cfg.Spec.SparkOperator.CRDBaseURL = sparkCRDBaseURL
 	return cfg
@@ -186,7 +190,7 @@ func Serve(t testing.TB) (argoBaseURL, sparkCRDBaseURL string) {
 }
 
 // Config is config.Default() pointed at a loopback server of the upstream
-// files (see Serve), with Argo CD at ArgoCDVersion.
+// files (see Serve).
 func Config(t testing.TB) config.Platform {
 	t.Helper()
 	return ConfigFor(Serve(t))

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rdspark/gen/generator/argocd"
+	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/sparkoperator"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
@@ -87,4 +88,24 @@ func get(t *testing.T, url string, status int) []byte {
 		t.Errorf("GET %s: status %d, want %d: %s", url, resp.StatusCode, status, body)
 	}
 	return body
+}
+
+// The default pins are what users get: each must be a release whose files
+// exist in the upstream folder (and so could be verified), or bootstrap
+// would meet a 404 at its Argo CD step on the laptop.
+func TestDefaultPinsHaveUpstreamFiles(t *testing.T) {
+	dir, err := upstreamtest.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := config.Default().Spec
+	need := []string{filepath.Join(dir, "argo-cd", "v"+spec.ArgoCD.Version, "install.yaml")}
+	for _, f := range sparkoperator.CRDFiles {
+		need = append(need, filepath.Join(dir, "spark-operator", "v"+spec.SparkOperator.Version, f))
+	}
+	for _, f := range need {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("default pin without an upstream release file: %v", err)
+		}
+	}
 }

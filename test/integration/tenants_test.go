@@ -43,7 +43,6 @@ func withUpstream(t testing.TB, src, argo, spark string) config.Platform {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Spec.ArgoCD.Version = upstreamtest.ArgoCDVersion
 	cfg.Spec.ArgoCD.ManifestsBaseURL, cfg.Spec.SparkOperator.CRDBaseURL = argo, spark
 	return cfg
 }

@@ -221,4 +221,5 @@ replace k8s.io/sample-apiserver => k8s.io/sample-apiserver v0.35.4
 tool (
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
 )
