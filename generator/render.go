@@ -46,13 +46,16 @@ func Render(cfg config.Platform) ([]manifest.Manifest, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid config:\n%w", err)
 	}
-	hash, err := ConfigHash(cfg)
+	hash, err := ImageConfigHash(cfg)
 	if err != nil {
 		return nil, err
 	}
 	components, err := Components(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkWorkloads(components); err != nil {
+		return nil, fmt.Errorf("render: a workload misses what every pod gen authors must have:\n%w", err)
 	}
 
 	var out []manifest.Manifest
@@ -88,7 +91,21 @@ func Render(cfg config.Platform) ([]manifest.Manifest, error) {
 	}
 	out = append(out, manifest.Manifest{Path: image.DockerfilePath, Content: dockerfile})
 
-	header := manifest.Header(Version, hash)
+	// Does it fit? Checked on the rendered overlays, before anything is written.
+	for _, env := range cfg.Spec.Environments {
+		if (env.Capacity == config.Capacity{}) {
+			continue
+		}
+		b, err := Budget(cfg, out, env)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Check(); err != nil {
+			return nil, fmt.Errorf("render environment %s: %w", env.Name, err)
+		}
+	}
+
+	header := manifest.Header(Version)
 	for i := range out {
 		out[i].Content = manifest.WithHeader(header, out[i].Content)
 	}
@@ -228,4 +245,11 @@ func ConfigHash(cfg config.Platform) (string, error) {
 	}
 	sum := sha256.Sum256(raw)
 	return "sha256:" + hex.EncodeToString(sum[:])[:12], nil
+}
+
+// ImageConfigHash is the ConfigHash of the part of cfg the Spark image is
+// built from (spec.spark, spec.images): the Dockerfile's label changes with
+// them, not with every config edit.
+func ImageConfigHash(cfg config.Platform) (string, error) {
+	return ConfigHash(config.Platform{Spec: config.Spec{Spark: cfg.Spec.Spark, Images: cfg.Spec.Images}})
 }

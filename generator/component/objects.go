@@ -12,6 +12,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	"github.com/rdspark/gen/generator/config"
@@ -210,6 +211,7 @@ func ContainerSecurityWritable() *corev1.SecurityContext {
 // changed Job must be a new Job (Argo CD prunes the old one), and it runs in
 // sync wave 1 of its Application, after the workload it sets up is healthy.
 func HashNamedJob(prefix, namespace string, labels map[string]string, spec batchv1.JobSpec) (*batchv1.Job, error) {
+	LimitEphemeralStorage(&spec.Template.Spec)
 	raw, err := json.Marshal(spec)
 	if err != nil {
 		return nil, fmt.Errorf("hash %s job: %w", prefix, err)
@@ -222,4 +224,55 @@ func HashNamedJob(prefix, namespace string, labels map[string]string, spec batch
 	}
 	job.Annotations = map[string]string{"argocd.argoproj.io/sync-wave": "1"}
 	return job, nil
+}
+
+// Ephemeral storage. Every container gen authors requests a little local
+// disk and is capped (a container that fills the node's disk gets the whole
+// node's pods evicted, on a laptop the whole platform): the writable layer
+// and logs get EphemeralHeadroom, plus the size limits of the pod's emptyDir
+// volumes, which count against the same limit.
+const (
+	EphemeralRequest  = "64Mi"
+	EphemeralHeadroom = "256Mi"
+)
+
+// LimitEphemeralStorage sets the ephemeral-storage request and limit of every
+// container of spec; call it once the pod's volumes are final.
+func LimitEphemeralStorage(spec *corev1.PodSpec) {
+	limit := resource.MustParse(EphemeralHeadroom)
+	for _, v := range spec.Volumes {
+		if v.EmptyDir != nil && v.EmptyDir.SizeLimit != nil {
+			limit.Add(*v.EmptyDir.SizeLimit)
+		}
+	}
+	for i := range spec.Containers {
+		c := &spec.Containers[i]
+		if c.Resources.Requests == nil {
+			c.Resources.Requests = corev1.ResourceList{}
+		}
+		if c.Resources.Limits == nil {
+			c.Resources.Limits = corev1.ResourceList{}
+		}
+		c.Resources.Requests[corev1.ResourceEphemeralStorage] = resource.MustParse(EphemeralRequest)
+		c.Resources.Limits[corev1.ResourceEphemeralStorage] = limit.DeepCopy()
+	}
+}
+
+// IngressPolicy is a NetworkPolicy that lets into the selected pods only
+// what the rules allow; with no rules, nothing.
+func IngressPolicy(name, ns string, labels, selector map[string]string, rules ...networkingv1.NetworkPolicyIngressRule) *networkingv1.NetworkPolicy {
+	return &networkingv1.NetworkPolicy{
+		TypeMeta:   TypeMeta("networking.k8s.io/v1", "NetworkPolicy"),
+		ObjectMeta: Meta(name, ns, labels),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: selector},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress:     rules,
+		},
+	}
+}
+
+// TCPPort is a NetworkPolicy port.
+func TCPPort(port int32) networkingv1.NetworkPolicyPort {
+	return networkingv1.NetworkPolicyPort{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(port))}
 }

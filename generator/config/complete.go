@@ -90,6 +90,9 @@ func (e *Environment) fillFrom(d Environment) {
 	fill(&e.IngressClassName, d.IngressClassName)
 	fill(&e.StorageClassName, d.StorageClassName)
 	fill(&e.ReconciliationTimeout, d.ReconciliationTimeout)
+	if e.Capacity == (Capacity{}) {
+		e.Capacity = d.Capacity
+	}
 	if e.Resources.MinIO == nil {
 		e.Resources.MinIO = d.Resources.MinIO
 	}

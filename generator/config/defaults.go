@@ -41,16 +41,27 @@ func Default() Platform {
 				Resources: resources("250m", "512Mi", "1", "1Gi"),
 			},
 			SparkOperator: SparkOperator{
-				Version:           "2.5.2",
-				Image:             "ghcr.io/kubeflow/spark-operator/controller:2.5.2",
-				CRDBaseURL:        "https://raw.githubusercontent.com/kubeflow/spark-operator",
-				JobNamespaces:     []string{"spark-jobs"},
-				Webhook:           true,
-				ControllerWorkers: 10,
-				Resources:         resources("100m", "128Mi", "500m", "512Mi"),
+				Version:       "2.5.2",
+				Image:         "ghcr.io/kubeflow/spark-operator/controller:2.5.2",
+				CRDBaseURL:    "https://raw.githubusercontent.com/kubeflow/spark-operator",
+				JobNamespaces: []string{"spark-jobs"},
+				Webhook:       true,
+				// Each worker may run one spark-submit JVM at a time inside
+				// the controller's container (the chart's values.yaml warns of
+				// "signal: killed" when the limit is too small). The chart's
+				// 10 needs 128Mi + 10 x 256Mi; 4 submissions at once are
+				// plenty for one laptop or team.
+				ControllerWorkers: 4,
+				// The memory limit holds the controller plus ControllerWorkers
+				// submit JVMs (see MinControllerMemory); requests stay small,
+				// submissions are short.
+				Resources: resources("100m", "128Mi", "500m", "1152Mi"),
 			},
 			Spark: Spark{
-				Version: "3.5.8",
+				// The Spark the operator's own image submits with: Spark
+				// Operator 2.5.2's image is built on apache/spark:4.0.4 (its
+				// Dockerfile). Jobs, History Server and operator run one Spark.
+				Version: "4.0.4",
 				Image:   "ghcr.io/rdspark/spark-s3a",
 			},
 			HistoryServer: HistoryServer{
@@ -66,10 +77,13 @@ func Default() Platform {
 // local-path storage, at the node address Rancher Desktop on macOS gives.
 func DefaultEnvironment() Environment {
 	small := resources("50m", "256Mi", "500m", "768Mi")
-	operator := resources("50m", "64Mi", "250m", "256Mi")
+	// Requests for an idle controller; the limit holds 4 submit JVMs (see
+	// MinControllerMemory and ControllerWorkers).
+	operator := resources("50m", "128Mi", "500m", "1152Mi")
 	return Environment{
 		Name:                  "rancher-desktop",
 		NodeIP:                "192.168.64.3",
+		Capacity:              RancherDesktopCapacity(),
 		IngressClassName:      "traefik",
 		StorageClassName:      "local-path",
 		ReconciliationTimeout: "60s",
@@ -80,6 +94,16 @@ func DefaultEnvironment() Environment {
 			HistoryServer: &small,
 		},
 	}
+}
+
+// RancherDesktopCapacity is Rancher Desktop's default VM: 2 CPUs, and on
+// macOS and Linux 25% of the host's memory up to 6 GB, which is 4 GB on the
+// common 16 GB laptop (rancher-desktop pkg/rancher-desktop/config/settings.ts:
+// defaultSettings.virtualMachine.numberCPUs = 2; load() sets memoryInGB to
+// min(6, round(totalmem/4)) on first run). gen bootstrap and gen doctor
+// compare it with the node's real allocatable resources.
+func RancherDesktopCapacity() Capacity {
+	return Capacity{CPU: "2", Memory: "4Gi"}
 }
 
 // DefaultTenant holds the values a tenant gets for every field it leaves

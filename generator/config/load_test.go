@@ -211,19 +211,19 @@ func TestFieldDocsHaveNoStaleEntries(t *testing.T) {
 // table of supported Spark lines, so any other version is a config error
 // that names its field and the supported lines.
 func TestSparkVersionMustBeASupportedRelease(t *testing.T) {
-	for _, v := range []string{"3.4.1", "4.1.0", "2.4.8", `"3.5"`, "4.0.0-preview2", "v3.5.8", "latest", `""`} {
+	for _, v := range []string{"3.5.8", "3.4.1", "4.1.0", "2.4.8", `"4.0"`, "4.0.0-preview2", "v4.0.4", "latest", `""`} {
 		_, err := Load("gen.yaml", []byte("apiVersion: gen.rdspark.dev/v1alpha1\nkind: Platform\nspec:\n  spark:\n    version: "+v+"\n"))
 		if err == nil {
 			t.Errorf("spark version %s accepted", v)
 			continue
 		}
-		for _, want := range []string{"spec.spark.version", "supported: 3.5.x, 4.0.x"} {
+		for _, want := range []string{"spec.spark.version", "supported: 4.0.x", "Spark Operator 2.5.2"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("spark version %s: error %q does not contain %q", v, err, want)
 			}
 		}
 	}
-	for _, v := range []string{"3.5.0", "3.5.8", "4.0.0", "4.0.1"} {
+	for _, v := range []string{"4.0.0", "4.0.1", "4.0.4"} {
 		cfg, err := Load("gen.yaml", []byte("apiVersion: gen.rdspark.dev/v1alpha1\nkind: Platform\nspec:\n  spark:\n    version: "+v+"\n"))
 		if err != nil {
 			t.Errorf("spark version %s: %v", v, err)

@@ -66,6 +66,17 @@ type Environment struct {
 	Replicas Replicas `json:"replicas"`
 	// Resources override the components' resources in this environment only.
 	Resources EnvironmentResources `json:"resources"`
+	// Capacity is what the environment's nodes offer to pods. When set, gen
+	// render fails if the platform's requests, the distribution's system
+	// pods and one example SparkApplication do not fit in it.
+	Capacity Capacity `json:"capacity"`
+}
+
+// Capacity is the CPU and memory an environment offers; empty fields mean
+// "not checked" (a cluster that scales, say).
+type Capacity struct {
+	CPU    Quantity `json:"cpu"`
+	Memory Quantity `json:"memory"`
 }
 
 // TLS of an environment's Ingresses. Each Ingress gets a tls entry for its

@@ -58,7 +58,15 @@ func (p *Platform) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, env := range s.Environments {
-		errs = append(errs, validateEnvironment(envs.Index(i), env, seen)...)
+		p := envs.Index(i)
+		errs = append(errs, validateEnvironment(p, env, seen)...)
+		r := p.Child("resources")
+		if env.Resources.SparkOperator != nil {
+			errs = append(errs, validateControllerMemory(r.Child("sparkOperator"), *env.Resources.SparkOperator, s.SparkOperator.ControllerWorkers)...)
+		}
+		if env.Resources.HistoryServer != nil {
+			errs = append(errs, validateHistoryMemory(r.Child("historyServer"), *env.Resources.HistoryServer)...)
+		}
 	}
 
 	a := spec.Child("argocd")
@@ -106,10 +114,25 @@ func (p *Platform) Validate() error {
 		errs = append(errs, field.Invalid(o.Child("controllerWorkers"), w, "must be between 1 and 1000"))
 	}
 	errs = append(errs, validateResources(o.Child("resources"), s.SparkOperator.Resources)...)
+	errs = append(errs, validateControllerMemory(o.Child("resources"), s.SparkOperator.Resources, s.SparkOperator.ControllerWorkers)...)
 
 	sp := spec.Child("spark")
+	operator, operatorErr := spark.LookupOperator(s.SparkOperator.Version)
+	if operatorErr != nil && len(validateVersion(o.Child("version"), s.SparkOperator.Version, SupportedSparkOperatorMajors)) == 0 {
+		errs = append(errs, field.Invalid(o.Child("version"), s.SparkOperator.Version, operatorErr.Error()))
+	}
 	if _, err := spark.Lookup(s.Spark.Version); err != nil {
-		errs = append(errs, field.Invalid(sp.Child("version"), s.Spark.Version, err.Error()))
+		msg := err.Error()
+		if operatorErr == nil {
+			msg += fmt.Sprintf(" (Spark Operator %s, spec.sparkOperator.version, submits with Spark %s from its own image)", operator.Version, operator.Spark)
+		}
+		errs = append(errs, field.Invalid(sp.Child("version"), s.Spark.Version, msg))
+	} else if operatorErr == nil && spark.LineOf(s.Spark.Version) != spark.LineOf(operator.Spark) {
+		// One platform, one Spark: the operator submits every job with
+		// the spark-submit of its own image.
+		errs = append(errs, field.Invalid(sp.Child("version"), s.Spark.Version, fmt.Sprintf(
+			"Spark Operator %s (spec.sparkOperator.version) submits with Spark %s from its own image, so jobs and the History Server must run %s.x too; use spark.version %s",
+			operator.Version, operator.Spark, spark.LineOf(operator.Spark), operator.Spark)))
 	}
 	errs = append(errs, validateImage(sp.Child("image"), s.Spark.Image, false)...)
 
@@ -118,6 +141,7 @@ func (p *Platform) Validate() error {
 		errs = append(errs, field.Invalid(h.Child("logDirectory"), s.HistoryServer.LogDirectory, "must be an s3a://bucket/folder URL"))
 	}
 	errs = append(errs, validateResources(h.Child("resources"), s.HistoryServer.Resources)...)
+	errs = append(errs, validateHistoryMemory(h.Child("resources"), s.HistoryServer.Resources)...)
 	c := h.Child("cleaner")
 	if !sparkDurationPattern.MatchString(s.HistoryServer.Cleaner.Interval) {
 		errs = append(errs, field.Invalid(c.Child("interval"), s.HistoryServer.Cleaner.Interval, "must be a Spark time like 12h or 1d"))
@@ -187,6 +211,12 @@ func validateEnvironment(p *field.Path, env Environment, seen map[string]bool) f
 		if n < 0 || n > 10 {
 			errs = append(errs, field.Invalid(p.Child("replicas", name), n, "must be between 0 (the base: one) and 10"))
 		}
+	}
+	if env.Capacity.CPU != "" {
+		errs = append(errs, validatePositiveQuantity(p.Child("capacity", "cpu"), string(env.Capacity.CPU))...)
+	}
+	if env.Capacity.Memory != "" {
+		errs = append(errs, validatePositiveQuantity(p.Child("capacity", "memory"), string(env.Capacity.Memory))...)
 	}
 	r := p.Child("resources")
 	if env.Resources.MinIO != nil {
@@ -400,4 +430,35 @@ func contains[T comparable](list []T, v T) bool {
 		}
 	}
 	return false
+}
+
+// validateHistoryMemory refuses a History Server memory limit too small for
+// a working heap (see HistoryHeapPercent and MinHistoryHeapMiB).
+func validateHistoryMemory(p *field.Path, r Resources) field.ErrorList {
+	limit, err := resource.ParseQuantity(string(r.Limits.Memory))
+	if err != nil {
+		return nil // reported by validateResources
+	}
+	if min := MinHistoryMemory(); limit.Cmp(min) < 0 {
+		return field.ErrorList{field.Invalid(p.Child("limits", "memory"), r.Limits.Memory, fmt.Sprintf(
+			"leaves the History Server a %dMi heap (%d%% of the limit); it needs at least %dMi: raise the limit to %s or more",
+			HistoryHeapMiB(r.Limits.Memory), HistoryHeapPercent, MinHistoryHeapMiB, min.String()))}
+	}
+	return nil
+}
+
+// validateControllerMemory refuses a Spark Operator memory limit that cannot
+// hold the controller and its concurrent spark-submit JVMs, which the kernel
+// would kill ("failed to run spark-submit: signal: killed").
+func validateControllerMemory(p *field.Path, r Resources, workers int) field.ErrorList {
+	limit, err := resource.ParseQuantity(string(r.Limits.Memory))
+	if err != nil || workers < 1 {
+		return nil // reported elsewhere
+	}
+	if min := MinControllerMemory(workers); limit.Cmp(min) < 0 {
+		return field.ErrorList{field.Invalid(p.Child("limits", "memory"), r.Limits.Memory, fmt.Sprintf(
+			"cannot hold the controller and %d concurrent spark-submit JVMs (%dMi + %d x %dMi = %s): raise it to %s, or lower spec.sparkOperator.controllerWorkers",
+			workers, ControllerBaseMiB, workers, SubmitFootprintMiB, min.String(), min.String()))}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,6 +29,15 @@ const (
 	sparkUID = spark.UID
 	confDir  = "/opt/spark/conf-gen"
 )
+
+// heapEnv sets the History Server's JVM heap.
+const heapEnv = "SPARK_DAEMON_MEMORY"
+
+// heap is SPARK_DAEMON_MEMORY for the container's resources (validation
+// keeps it above config.MinHistoryHeapMiB).
+func heap(r config.Resources) string {
+	return fmt.Sprintf("%dm", config.HistoryHeapMiB(r.Limits.Memory))
+}
 
 // Host is the History Server's host in env.
 func Host(env config.Environment) string { return "spark-history." + env.Domain }
@@ -80,13 +90,13 @@ func Component(cfg config.Platform) (component.Component, error) {
 		ObjectMeta: component.Meta(Name, ns, labels),
 		Data:       map[string]string{"spark-defaults.conf": SparkDefaults(cfg)},
 	}
-	probe := func(initialDelay int32) *corev1.Probe {
+	probe := func(initialDelay, failures int32) *corev1.Probe {
 		return &corev1.Probe{
 			ProbeHandler:        corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}},
 			InitialDelaySeconds: initialDelay,
 			PeriodSeconds:       10,
 			TimeoutSeconds:      5,
-			FailureThreshold:    6,
+			FailureThreshold:    failures,
 		}
 	}
 	deployment := &appsv1.Deployment{
@@ -111,10 +121,17 @@ func Component(cfg config.Platform) (component.Component, error) {
 						Env: append(s3.CredentialsEnv(cfg),
 							corev1.EnvVar{Name: "HOME", Value: "/tmp"},
 							corev1.EnvVar{Name: "SPARK_NO_DAEMONIZE", Value: "true"},
+							// spark-class gives a daemon -Xmx$SPARK_DAEMON_MEMORY,
+							// 1g when unset: above a laptop's container limit.
+							// The heap follows the limit (overlays too).
+							corev1.EnvVar{Name: heapEnv, Value: heap(h.Resources)},
 						),
-						Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: UIPort, Protocol: corev1.ProtocolTCP}},
-						ReadinessProbe:  probe(10),
-						LivenessProbe:   probe(60),
+						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: UIPort, Protocol: corev1.ProtocolTCP}},
+						// Readiness takes the pod out of the Service within 30 s;
+						// liveness restarts only a JVM that has not answered
+						// for 3 minutes (a long event-log replay answers slowly).
+						ReadinessProbe:  probe(10, 3),
+						LivenessProbe:   probe(60, 18),
 						Resources:       component.Resources(h.Resources),
 						SecurityContext: component.ContainerSecurity(),
 						VolumeMounts: []corev1.VolumeMount{
@@ -132,6 +149,9 @@ func Component(cfg config.Platform) (component.Component, error) {
 			},
 		},
 	}
+	component.LimitEphemeralStorage(&deployment.Spec.Template.Spec)
+	// Where overlays find heapEnv to set it for their own memory limit.
+	heapEnvIndex := slices.IndexFunc(deployment.Spec.Template.Spec.Containers[0].Env, func(e corev1.EnvVar) bool { return e.Name == heapEnv })
 	// Roll the pod when the configuration changes.
 	deployment.Spec.Template.Annotations = map[string]string{"gen.rdspark.dev/config-hash": component.Hash(configMap.Data)}
 
@@ -175,7 +195,8 @@ func Component(cfg config.Platform) (component.Component, error) {
 		Overlay: func(env config.Environment) ([]types.Patch, error) {
 			patches := []types.Patch{patch.IngressHosts(Name, env, Host(env))}
 			if r := env.Resources.HistoryServer; r != nil {
-				patches = append(patches, patch.ContainerResources("Deployment", Name, *r))
+				patches = append(patches, patch.ContainerResources("Deployment", Name, *r),
+					patch.ContainerEnv("Deployment", Name, heapEnvIndex, heap(*r)))
 			}
 			if n := env.Replicas.HistoryServer; n > 1 {
 				patches = append(patches, patch.Replicas(Name, n))

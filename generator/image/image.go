@@ -28,8 +28,8 @@ const ReferencePrefix = "# image: "
 // stage copies exactly that folder's files and nothing else.
 const JarDir = "/tmp/jars"
 
-// ConfigHashLabel carries the hash of the gen config the Dockerfile was
-// rendered from (the same hash as the file header).
+// ConfigHashLabel carries the hash of the config the image is built from
+// (spec.spark and spec.images), so a rebuilt image can be told from a stale one.
 const ConfigHashLabel = "dev.rdspark.gen.config-hash"
 
 // Release is the Spark release of cfg with its line's facts.

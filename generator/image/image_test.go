@@ -122,12 +122,12 @@ func TestDockerfileOfEverySupportedLine(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				hash, err := generator.ConfigHash(cfg)
+				hash, err := generator.ImageConfigHash(cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
 				dockerfile := rendered(t, cfg)[image.DockerfilePath]
-				if !bytes.HasPrefix(dockerfile, []byte(manifest.Header(generator.Version, hash))) {
+				if !bytes.HasPrefix(dockerfile, []byte(manifest.Header(generator.Version))) {
 					t.Fatalf("Dockerfile does not start with gen's header:\n%s", dockerfile)
 				}
 				p := parse(t, dockerfile)
@@ -335,8 +335,8 @@ func TestChecksumVerificationFailsClosed(t *testing.T) {
 			t.Skipf("%s is not installed (the base image has it): %v", tool, err)
 		}
 	}
-	cfg := configFor(t, "3.5.8", "")
-	release, _ := spark.Lookup("3.5.8")
+	cfg := configFor(t, "4.0.4", "")
+	release, _ := spark.Lookup("4.0.4")
 	p := parse(t, rendered(t, cfg)[image.DockerfilePath])
 	script := p.stages[0].Commands[0].(*instructions.RunCommand).CmdLine[0]
 
@@ -465,9 +465,9 @@ func TestSourceURL(t *testing.T) {
 // TestLabelValuesAreQuoted: a value BuildKit would expand or split comes out
 // exactly as written.
 func TestLabelValuesAreQuoted(t *testing.T) {
-	cfg := configFor(t, "3.5.8", "")
+	cfg := configFor(t, "4.0.4", "")
 	cfg.Spec.Git.RepoURL = `https://example.com/a$HOME/b"c\d.git`
-	release, _ := spark.Lookup("3.5.8")
+	release, _ := spark.Lookup("4.0.4")
 	p := parse(t, []byte("FROM scratch\nLABEL "+strings.Join(image.Labels(cfg, release, "h"), " ")+"\n"))
 	for _, kv := range p.stages[0].Commands[0].(*instructions.LabelCommand).Labels {
 		if kv.Key == "org.opencontainers.image.source" {

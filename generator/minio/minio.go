@@ -114,6 +114,7 @@ func Component(cfg config.Platform) (component.Component, error) {
 			},
 		},
 	}
+	component.LimitEphemeralStorage(&deployment.Spec.Template.Spec)
 	service := &corev1.Service{
 		TypeMeta:   component.TypeMeta("v1", "Service"),
 		ObjectMeta: component.Meta(Name, ns, labels),
@@ -148,7 +149,9 @@ func Component(cfg config.Platform) (component.Component, error) {
 			{Name: "deployment.yaml", Objects: []any{deployment}},
 			{Name: "service.yaml", Objects: []any{service}},
 			{Name: "ingress.yaml", Objects: []any{ingress}},
-			{Name: "networkpolicy.yaml", Objects: []any{networkPolicy(cfg, selector)}},
+			// The bucket Job's pod serves nothing: nothing gets in.
+			{Name: "networkpolicy.yaml", Objects: []any{networkPolicy(cfg, selector),
+				component.IngressPolicy(job.Spec.Template.Labels["app.kubernetes.io/name"], ns, labels, job.Spec.Template.Labels)}},
 			{Name: "bucket-job.yaml", Objects: []any{job}},
 		},
 		Overlay: func(env config.Environment) ([]types.Patch, error) {

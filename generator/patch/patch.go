@@ -8,7 +8,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/yaml"
 
-	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/manifest"
 )
@@ -66,7 +65,21 @@ func Replicas(name string, n int) types.Patch {
 	return JSON6902("Deployment", name, Op{Op: "replace", Path: "/spec/replicas", Value: n})
 }
 
-// ContainerResources replaces the resources of the first container of a workload.
+// ContainerResources replaces the CPU and memory requests and limits of the
+// first container of a workload, one value at a time, so that what else the
+// base sets (ephemeral storage) stays.
 func ContainerResources(kind, name string, r config.Resources) types.Patch {
-	return JSON6902(kind, name, Op{Op: "replace", Path: "/spec/template/spec/containers/0/resources", Value: component.Resources(r)})
+	const at = "/spec/template/spec/containers/0/resources/"
+	return JSON6902(kind, name,
+		Op{Op: "replace", Path: at + "requests/cpu", Value: string(r.Requests.CPU)},
+		Op{Op: "replace", Path: at + "requests/memory", Value: string(r.Requests.Memory)},
+		Op{Op: "replace", Path: at + "limits/cpu", Value: string(r.Limits.CPU)},
+		Op{Op: "replace", Path: at + "limits/memory", Value: string(r.Limits.Memory)},
+	)
+}
+
+// ContainerEnv sets the value of an environment variable the first
+// container of a workload already has (at index i of its env list).
+func ContainerEnv(kind, name string, i int, value string) types.Patch {
+	return JSON6902(kind, name, Op{Op: "replace", Path: fmt.Sprintf("/spec/template/spec/containers/0/env/%d/value", i), Value: value})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/image/spark"
 	"github.com/rdspark/gen/generator/minio"
 	"github.com/rdspark/gen/generator/seaweedfs"
 
@@ -32,7 +33,8 @@ func Endpoint(cfg config.Platform) string {
 // against an in-cluster store), path-style access where buckets are not DNS
 // names, SSL following the endpoint's scheme, and credentials from the AWS_*
 // environment variables (fed by the credentials Secret, never written into
-// config).
+// config), read by the credentials provider class of the configured Spark
+// line's AWS SDK (spark.Line.CredentialsProvider).
 func HadoopConf(cfg config.Platform) map[string]string {
 	endpoint := Endpoint(cfg)
 	ssl := "false"
@@ -49,7 +51,7 @@ func HadoopConf(cfg config.Platform) map[string]string {
 		"fs.s3a.endpoint.region":          cfg.Spec.ObjectStore.Region,
 		"fs.s3a.path.style.access":        pathStyle,
 		"fs.s3a.connection.ssl.enabled":   ssl,
-		"fs.s3a.aws.credentials.provider": "com.amazonaws.auth.EnvironmentVariableCredentialsProvider",
+		"fs.s3a.aws.credentials.provider": credentialsProvider(cfg),
 	}
 }
 
@@ -60,4 +62,14 @@ func CredentialsEnv(cfg config.Platform) []corev1.EnvVar {
 		component.SecretEnv("AWS_ACCESS_KEY_ID", secret, component.CredentialsUserKey),
 		component.SecretEnv("AWS_SECRET_ACCESS_KEY", secret, component.CredentialsPasswordKey),
 	}
+}
+
+// credentialsProvider is the line's class; the config is validated, so the
+// release is known (an unknown one renders no provider rather than a wrong one).
+func credentialsProvider(cfg config.Platform) string {
+	release, err := spark.Lookup(cfg.Spec.Spark.Version)
+	if err != nil {
+		return ""
+	}
+	return release.CredentialsProvider
 }

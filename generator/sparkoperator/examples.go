@@ -53,7 +53,12 @@ func Examples(cfg config.Platform) ([]component.File, error) {
 func examplePi(cfg config.Platform, sparkImage string, release spark.Release) SparkApplicationSpec {
 	podSpec := func(role string) SparkPodSpec {
 		return SparkPodSpec{
+			// One task slot each, but a quarter of a CPU requested: two
+			// whole CPUs (driver + executor) never fit next to the platform
+			// on Rancher Desktop's 2-CPU VM, and the executor would stay
+			// Pending (the laptop budget checks it).
 			Cores:           ptr.To[int32](1),
+			CoreRequest:     ptr.To("250m"),
 			Memory:          "512m",
 			Labels:          map[string]string{"app.kubernetes.io/name": "spark-pi", "app.kubernetes.io/component": role},
 			Env:             s3.CredentialsEnv(cfg),

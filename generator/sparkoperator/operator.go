@@ -7,6 +7,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -83,6 +84,11 @@ func Component(cfg config.Platform) (component.Component, error) {
 		"--leader-election=true",
 		"--leader-election-lock-name=" + controllerLock,
 		"--leader-election-lock-namespace=" + ns,
+		// The chart's workqueue rate limiter (values.yaml
+		// controller.workqueueRateLimiter: 50 QPS, bucket 500, max delay 6h).
+		"--workqueue-ratelimiter-bucket-qps=50",
+		"--workqueue-ratelimiter-bucket-size=500",
+		"--workqueue-ratelimiter-max-delay=6h",
 	}
 	webhookArgs := []string{
 		"webhook", "start",
@@ -105,6 +111,10 @@ func Component(cfg config.Platform) (component.Component, error) {
 	}
 
 	controller := deployment(controllerName, ns, controllerLabels, image, controllerArgs, o.Resources,
+		// Bound each spark-submit JVM the controller starts (one per
+		// worker at most) so that they fit the memory limit, which
+		// validation sizes for controllerWorkers of them.
+		[]corev1.EnvVar{{Name: "SPARK_SUBMIT_OPTS", Value: config.SubmitOpts()}},
 		[]corev1.ContainerPort{{Name: "metrics", ContainerPort: metricsPort, Protocol: corev1.ProtocolTCP}},
 		// spark-submit writes to /tmp on the read-only root filesystem.
 		[]corev1.Volume{component.EmptyDir("tmp", "1Gi")},
@@ -115,9 +125,12 @@ func Component(cfg config.Platform) (component.Component, error) {
 		{Name: "controller-rbac.yaml", Objects: controllerRBAC(ns, allJobNamespaces, controllerLabels)},
 		{Name: "controller-deployment.yaml", Objects: []any{controller}},
 	}
+	// The controller serves nothing the cluster needs (its metrics port is
+	// not scraped here): nothing gets in.
+	policies := []any{component.IngressPolicy(controllerName, ns, controllerLabels, selectorOf(controllerLabels))}
 	if o.Webhook {
 		files[0].Objects = append(files[0].Objects, serviceAccount(webhookName, ns, webhookLabels))
-		webhook := deployment(webhookName, ns, webhookLabels, image, webhookArgs, o.Resources,
+		webhook := deployment(webhookName, ns, webhookLabels, image, webhookArgs, o.Resources, nil,
 			[]corev1.ContainerPort{
 				{Name: "webhook", ContainerPort: webhookPort, Protocol: corev1.ProtocolTCP},
 				{Name: "metrics", ContainerPort: metricsPort, Protocol: corev1.ProtocolTCP},
@@ -132,7 +145,14 @@ func Component(cfg config.Platform) (component.Component, error) {
 			component.File{Name: "webhook-service.yaml", Objects: []any{webhookSvc(ns, webhookLabels)}},
 			component.File{Name: "webhook-configurations.yaml", Objects: webhookConfigurations(ns, allJobNamespaces, webhookLabels)},
 		)
+		// The API server calls the webhook; on k3s those calls come from
+		// the node's own address (host network), which no namespace or pod
+		// selector matches, so the webhook port is open to every source
+		// and nothing else is.
+		policies = append(policies, component.IngressPolicy(webhookName, ns, webhookLabels, selectorOf(webhookLabels),
+			networkingv1.NetworkPolicyIngressRule{Ports: []networkingv1.NetworkPolicyPort{component.TCPPort(webhookPort)}}))
 	}
+	files = append(files, component.File{Name: "networkpolicies.yaml", Objects: policies})
 
 	var ignore []component.IgnoreDifference
 	if o.Webhook {
@@ -167,17 +187,22 @@ func Component(cfg config.Platform) (component.Component, error) {
 	}, nil
 }
 
+// selectorOf is the Deployment selector of a component's labels.
+func selectorOf(labels map[string]string) map[string]string {
+	return map[string]string{"app.kubernetes.io/name": labels["app.kubernetes.io/name"], "app.kubernetes.io/component": labels["app.kubernetes.io/component"]}
+}
+
 func serviceAccount(name, ns string, labels map[string]string) *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{TypeMeta: component.TypeMeta("v1", "ServiceAccount"), ObjectMeta: component.Meta(name, ns, labels)}
 }
 
-func deployment(name, ns string, labels map[string]string, image string, args []string, r config.Resources,
+func deployment(name, ns string, labels map[string]string, image string, args []string, r config.Resources, env []corev1.EnvVar,
 	ports []corev1.ContainerPort, volumes []corev1.Volume, mounts []corev1.VolumeMount) *appsv1.Deployment {
-	selector := map[string]string{"app.kubernetes.io/name": labels["app.kubernetes.io/name"], "app.kubernetes.io/component": labels["app.kubernetes.io/component"]}
+	selector := selectorOf(labels)
 	probe := func(path string) *corev1.Probe {
 		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromInt32(healthPort)}}}
 	}
-	return &appsv1.Deployment{
+	d := &appsv1.Deployment{
 		TypeMeta:   component.TypeMeta("apps/v1", "Deployment"),
 		ObjectMeta: component.Meta(name, ns, labels),
 		Spec: appsv1.DeploymentSpec{
@@ -193,6 +218,7 @@ func deployment(name, ns string, labels map[string]string, image string, args []
 						Image:           image,
 						ImagePullPolicy: corev1.PullIfNotPresent,
 						Args:            args,
+						Env:             env,
 						Ports:           ports,
 						LivenessProbe:   probe("/healthz"),
 						ReadinessProbe:  probe("/readyz"),
@@ -205,6 +231,8 @@ func deployment(name, ns string, labels map[string]string, image string, args []
 			},
 		},
 	}
+	component.LimitEphemeralStorage(&d.Spec.Template.Spec)
+	return d
 }
 
 func rule(group string, resources []string, verbs ...string) rbacv1.PolicyRule {
@@ -279,6 +307,9 @@ func webhookRBAC(ns string, jobNamespaces []string, labels map[string]string) []
 			TypeMeta:   component.TypeMeta("rbac.authorization.k8s.io/v1", "Role"),
 			ObjectMeta: component.Meta(webhookName, ns, labels),
 			Rules: []rbacv1.PolicyRule{
+				// Leader election records events (the chart grants these
+				// with webhook.leaderElection.enable).
+				rule("", []string{"events"}, "create", "update", "patch"),
 				rule("", []string{"secrets"}, "create"),
 				namedRule("", []string{"secrets"}, []string{webhookSecret}, "get", "update"),
 				rule("coordination.k8s.io", []string{"leases"}, "create"),

@@ -12,7 +12,7 @@ import (
 var roots = []string{"manifests", "overlays"}
 
 func gen(p, body string) manifest.Manifest {
-	return manifest.Manifest{Path: p, Content: []byte(manifest.Header("v0", "h") + body)}
+	return manifest.Manifest{Path: p, Content: []byte(manifest.Header("v0") + body)}
 }
 
 func read(t *testing.T, p string) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/rdspark/gen/generator/image"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,7 +183,11 @@ func TestDoctor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "spark-history", Image: cfg.Spec.Spark.Image + ":3.5.8",
+	sparkImage, err := image.Reference(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "spark-history", Image: sparkImage,
 		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff"}}}}
 	if _, err := cs.CoreV1().Pods("spark-history").UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/manifest"
 	"github.com/rdspark/gen/generator/tree"
 )
 
@@ -25,6 +26,8 @@ type RenderOptions struct {
 	Out        string
 	Check      bool
 	Quiet      bool
+	// Budget prints each environment's requests per pod against its capacity.
+	Budget bool
 }
 
 // NewRenderCommand builds gen render.
@@ -57,6 +60,7 @@ invalid.`,
 	cmd.Flags().StringVarP(&o.Out, "out", "o", o.Out, "folder to write manifests/, overlays/, examples/ and image/ into")
 	cmd.Flags().BoolVar(&o.Check, "check", false, "write nothing; exit 1 and list the files that differ when the tree is not what the config renders")
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing on success")
+	cmd.Flags().BoolVar(&o.Budget, "budget", false, "also print each environment's requests per pod against its capacity (Markdown) on stdout")
 	return cmd
 }
 
@@ -100,6 +104,28 @@ func Render(o RenderOptions, streams Streams) error {
 		} else {
 			fmt.Fprintf(streams.ErrOut, "✓ rendered %s into %s: %d files, %d added, %d changed, %d removed\n",
 				source, o.Out, len(ms), len(result.Added), len(result.Changed), len(result.Removed))
+		}
+	}
+	return printBudgets(cfg, ms, o, streams)
+}
+
+// printBudgets shows what each environment's pods request against its
+// capacity (render has already refused a tree that does not fit).
+func printBudgets(cfg config.Platform, ms []manifest.Manifest, o RenderOptions, streams Streams) error {
+	if o.Quiet && !o.Budget {
+		return nil
+	}
+	cfg.Complete()
+	for _, env := range cfg.Spec.Environments {
+		b, err := generator.Budget(cfg, ms, env)
+		if err != nil {
+			return err
+		}
+		if !o.Quiet {
+			fmt.Fprintf(streams.ErrOut, "  budget %s\n", b.Summary())
+		}
+		if o.Budget {
+			fmt.Fprintf(streams.Out, "### %s\n\n%s\n", env.Name, b.Table())
 		}
 	}
 	return nil

@@ -52,7 +52,7 @@ func (j Jar) URL() string {
 // artifact there has one; SHA-256 files exist only for recent uploads).
 func (j Jar) SHA1URL() string { return j.URL() + ".sha1" }
 
-// Line is a Spark release line ("3.5"). Spark keeps its Hadoop within a line
+// Line is a Spark release line ("4.0"). Spark keeps its Hadoop within a line
 // (dependency upgrades land in minor releases), so every patch release of a
 // line shares the line's facts; make image-test checks that on the built image.
 type Line struct {
@@ -68,34 +68,75 @@ type Line struct {
 	// Jars are hadoop-aws of that Hadoop and the AWS SDK bundle it was built
 	// against (hadoop-project pom aws-java-sdk.version / aws-java-sdk-v2.version).
 	Jars []Jar
+	// CredentialsProvider is the class S3A reads the AWS_* environment
+	// variables with: a class of the line's AWS SDK major version.
+	CredentialsProvider string
 }
 
 // lines is the table. Sources, for the reviewer of a change here:
-//   - Spark 3.5.x ships Hadoop 3.3.4 (SPARK-39863, spark-parent pom
-//     hadoop.version); hadoop-project 3.3.4 sets aws-java-sdk.version 1.12.262
-//     (the shaded aws-java-sdk-bundle, SDK v1).
 //   - Spark 4.0.x ships Hadoop 3.4.1 (SPARK-49550); Hadoop 3.4 moved S3A to the
 //     AWS SDK v2 shaded "bundle" artifact (HADOOP-18073), and hadoop-project
 //     3.4.1 sets aws-java-sdk-v2.version 2.24.6 (HADOOP-19082, the same
 //     version Spark 4.0 pins in SPARK-47695). hadoop-aws 3.4.1 needs no SDK v1.
-//   - Both lines are published as apache/spark:<version>-scala<s>-java17-ubuntu
-//     (apache/spark-docker: <version>/scala2.12-java17-ubuntu for 3.5.x,
-//     <version>/scala2.13-java17-ubuntu for 4.0.x).
+//   - With SDK v2, fs.s3a.aws.credentials.provider names SDK v2 classes:
+//     software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider
+//     reads AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (hadoop-aws
+//     aws_sdk_upgrade.md, "Credential Providers"; HADOOP-18743: the v1 class
+//     name fails with ClassNotFoundException once the v1 SDK is gone).
+//   - 4.0.x is published as apache/spark:<version>-scala2.13-java17-ubuntu
+//     (apache/spark-docker: <version>/scala2.13-java17-ubuntu).
+//
+// The 3.5 line (Hadoop 3.3.4, aws-java-sdk-bundle 1.12.262, Scala 2.12) was
+// dropped: the Spark Operator releases gen knows submit with Spark 4.0 (see
+// Operators), and one platform runs one Spark.
 var lines = []Line{
 	{
-		Line: "3.5", Scala: "2.12", Java: "17", Hadoop: "3.3.4",
-		Jars: []Jar{
-			{Group: "org.apache.hadoop", Artifact: "hadoop-aws", Version: "3.3.4"},
-			{Group: "com.amazonaws", Artifact: "aws-java-sdk-bundle", Version: "1.12.262"},
-		},
-	},
-	{
 		Line: "4.0", Scala: "2.13", Java: "17", Hadoop: "3.4.1",
+		CredentialsProvider: "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider",
 		Jars: []Jar{
 			{Group: "org.apache.hadoop", Artifact: "hadoop-aws", Version: "3.4.1"},
 			{Group: "software.amazon.awssdk", Artifact: "bundle", Version: "2.24.6"},
 		},
 	},
+}
+
+// Operator is a Kubeflow Spark Operator release and the Spark its controller
+// image runs spark-submit from. The jobs, the History Server and the
+// operator must run one Spark line: a SparkApplication of another line is
+// submitted by the operator's own spark-submit, and upstream supports only
+// the line its image is built on (kubeflow/spark-operator#2617: 2.3 and
+// later support Spark 4.0 only).
+type Operator struct {
+	Version string
+	// Spark is the release of the operator image's base (its Dockerfile's
+	// SPARK_IMAGE argument).
+	Spark string
+}
+
+// operators: v2.5.2's Dockerfile builds FROM docker.io/apache/spark:4.0.4
+// (ARG SPARK_IMAGE, tag v2.5.2, commit cd6bd1ca50e3).
+var operators = []Operator{{Version: "2.5.2", Spark: "4.0.4"}}
+
+// LookupOperator finds a Spark Operator release gen knows; the error names them.
+func LookupOperator(version string) (Operator, error) {
+	version = strings.TrimPrefix(version, "v")
+	names := make([]string, 0, len(operators))
+	for _, o := range operators {
+		if o.Version == version {
+			return o, nil
+		}
+		names = append(names, o.Version)
+	}
+	return Operator{}, fmt.Errorf("not a Spark Operator release gen knows the Spark of (known: %s)", strings.Join(names, ", "))
+}
+
+// LineOf is major.minor of a release ("4.0.4" -> "4.0").
+func LineOf(version string) string {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return version
+	}
+	return parts[0] + "." + parts[1]
 }
 
 // Lines are the supported release lines, oldest first (copies: the table
@@ -127,12 +168,12 @@ type Release struct {
 // releasePattern accepts final releases only: previews ship other Hadoops.
 var releasePattern = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
 
-// Lookup finds the line of a Spark release ("3.5.8"). The error names the
+// Lookup finds the line of a Spark release ("4.0.4"). The error names the
 // supported lines.
 func Lookup(version string) (Release, error) {
 	m := releasePattern.FindStringSubmatch(version)
 	if m == nil {
-		return Release{}, fmt.Errorf("must be a Spark release like 3.5.8; supported: %s", Supported())
+		return Release{}, fmt.Errorf("must be a Spark release like 4.0.4; supported: %s", Supported())
 	}
 	for _, l := range Lines() {
 		if l.Line == m[1]+"."+m[2] {

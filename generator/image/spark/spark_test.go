@@ -10,14 +10,8 @@ func TestLookupFindsTheLineOfARelease(t *testing.T) {
 		version, hadoop, base, tag, examples string
 		jars                                 []string
 	}{
-		{"3.5.8", "3.3.4", "docker.io/apache/spark:3.5.8-scala2.12-java17-ubuntu", "3.5.8-hadoop3.3.4",
-			"/opt/spark/examples/jars/spark-examples_2.12-3.5.8.jar",
-			[]string{
-				"https://repo1.maven.org/maven2/org/apache/hadoop/hadoop-aws/3.3.4/hadoop-aws-3.3.4.jar",
-				"https://repo1.maven.org/maven2/com/amazonaws/aws-java-sdk-bundle/1.12.262/aws-java-sdk-bundle-1.12.262.jar",
-			}},
-		{"3.5.0", "3.3.4", "docker.io/apache/spark:3.5.0-scala2.12-java17-ubuntu", "3.5.0-hadoop3.3.4",
-			"/opt/spark/examples/jars/spark-examples_2.12-3.5.0.jar", nil},
+		{"4.0.4", "3.4.1", "docker.io/apache/spark:4.0.4-scala2.13-java17-ubuntu", "4.0.4-hadoop3.4.1",
+			"/opt/spark/examples/jars/spark-examples_2.13-4.0.4.jar", nil},
 		{"4.0.1", "3.4.1", "docker.io/apache/spark:4.0.1-scala2.13-java17-ubuntu", "4.0.1-hadoop3.4.1",
 			"/opt/spark/examples/jars/spark-examples_2.13-4.0.1.jar",
 			[]string{
@@ -50,13 +44,13 @@ func TestLookupFindsTheLineOfARelease(t *testing.T) {
 }
 
 func TestUnsupportedReleasesNameTheSupportedLines(t *testing.T) {
-	for _, v := range []string{"3.4.1", "4.1.0", "2.4.8", "3.5", "3", "v3.5.8", "3.5.8 ", "4.0.0-preview2", "03.5.8", "latest", ""} {
+	for _, v := range []string{"3.5.8", "3.4.1", "4.1.0", "2.4.8", "4.0", "4", "v4.0.4", "4.0.4 ", "4.0.0-preview2", "04.0.4", "latest", ""} {
 		_, err := Lookup(v)
 		if err == nil {
 			t.Errorf("Lookup(%q) accepted", v)
 			continue
 		}
-		if !strings.Contains(err.Error(), "supported: 3.5.x, 4.0.x") {
+		if !strings.Contains(err.Error(), "supported: 4.0.x") {
 			t.Errorf("Lookup(%q) error %q does not name the supported lines", v, err)
 		}
 	}
@@ -95,5 +89,36 @@ func TestLinesCannotBeChangedFromOutside(t *testing.T) {
 	l[0].Hadoop = "0.0.0"
 	if again := Lines(); again[0].Jars[0].Version == "0.0.0" || again[0].Hadoop == "0.0.0" {
 		t.Error("Lines returned the table itself")
+	}
+}
+
+// The S3A credentials provider must be a class of the SDK the line's
+// hadoop-aws uses: Hadoop 3.4 is on SDK v2, where the v1 class name fails
+// with ClassNotFoundException (HADOOP-18743).
+func TestCredentialsProviderMatchesTheSDK(t *testing.T) {
+	for _, l := range Lines() {
+		v2 := false
+		for _, j := range l.Jars {
+			v2 = v2 || j.Group == "software.amazon.awssdk"
+		}
+		if v2 != strings.HasPrefix(l.CredentialsProvider, "software.amazon.awssdk.") {
+			t.Errorf("Spark %s: credentials provider %q does not belong to the line's AWS SDK (v2: %v)", l.Line, l.CredentialsProvider, v2)
+		}
+	}
+}
+
+// Every operator release gen knows submits with a Spark of a supported line,
+// or no platform could be consistent with it.
+func TestOperatorsRunASupportedSpark(t *testing.T) {
+	for _, o := range operators {
+		if _, err := Lookup(o.Spark); err != nil {
+			t.Errorf("Spark Operator %s runs Spark %s: %v", o.Version, o.Spark, err)
+		}
+	}
+	if _, err := LookupOperator("2.5.2"); err != nil {
+		t.Error(err)
+	}
+	if _, err := LookupOperator("2.0.0"); err == nil || !strings.Contains(err.Error(), "known: 2.5.2") {
+		t.Errorf("LookupOperator(2.0.0) = %v, want an error naming 2.5.2", err)
 	}
 }

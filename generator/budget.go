@@ -1,0 +1,150 @@
+package generator
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	"github.com/rdspark/gen/generator/budget"
+	"github.com/rdspark/gen/generator/component"
+	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/manifest"
+	"github.com/rdspark/gen/generator/sparkoperator"
+)
+
+// Budget adds up the requests of env's pods, read from the rendered tree ms
+// itself: every Deployment of the environment's overlays as kustomize builds
+// it (so overlay patches count), k3s's system pods, and the first example
+// SparkApplication's driver and executors. Jobs are left out: the bucket
+// Jobs finish in their Application's wave, before the later waves start.
+// The Argo CD pods of the upstream install request nothing.
+func Budget(cfg config.Platform, ms []manifest.Manifest, env config.Environment) (budget.Budget, error) {
+	b := budget.Budget{Environment: env.Name, Capacity: env.Capacity}
+	components, err := Components(cfg)
+	if err != nil {
+		return b, err
+	}
+	fs := filesys.MakeFsInMemory()
+	for _, m := range ms {
+		if strings.HasPrefix(m.Path, ManifestsDir+"/") || strings.HasPrefix(m.Path, path.Join(OverlaysDir, env.Name)+"/") {
+			if err := fs.WriteFile("/"+m.Path, m.Content); err != nil {
+				return b, err
+			}
+		}
+	}
+	kustomizer := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	for _, c := range components {
+		if !hasDeployment(c) {
+			continue
+		}
+		res, err := kustomizer.Run(fs, "/"+path.Join(OverlaysDir, env.Name, c.Name))
+		if err != nil {
+			return b, fmt.Errorf("budget of %s: build %s: %w", env.Name, c.Name, err)
+		}
+		for _, r := range res.Resources() {
+			if r.GetKind() != "Deployment" {
+				continue
+			}
+			raw, err := r.AsYAML()
+			if err != nil {
+				return b, err
+			}
+			var d appsv1.Deployment
+			if err := yaml.Unmarshal(raw, &d); err != nil {
+				return b, fmt.Errorf("budget of %s: %s: %w", env.Name, r.CurId(), err)
+			}
+			replicas := int64(1)
+			if d.Spec.Replicas != nil {
+				replicas = int64(*d.Spec.Replicas)
+			}
+			cpu, memory := podRequests(d.Spec.Template.Spec)
+			name := d.Namespace + "/" + d.Name
+			if replicas > 1 {
+				name += fmt.Sprintf(" (%d replicas)", replicas)
+			}
+			b.Items = append(b.Items, budget.Item{Name: name, CPU: times(cpu, replicas), Memory: times(memory, replicas)})
+		}
+	}
+	b.Items = append(b.Items, budget.K3sSystemPods()...)
+	examples, err := sparkoperator.Examples(cfg)
+	if err != nil {
+		return b, err
+	}
+	for _, f := range examples {
+		for _, o := range f.Objects {
+			app, ok := o.(*sparkoperator.SparkApplication)
+			if !ok {
+				continue
+			}
+			items, err := applicationItems(app)
+			if err != nil {
+				return b, fmt.Errorf("budget of %s: example %s: %w", env.Name, app.Name, err)
+			}
+			b.Items = append(b.Items, items...)
+			return b, nil // one example application at a time
+		}
+	}
+	return b, nil
+}
+
+func hasDeployment(c component.Component) bool {
+	for _, f := range c.Files {
+		for _, o := range f.Objects {
+			if _, ok := o.(*appsv1.Deployment); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// podRequests is what the scheduler reserves for a pod: the sum of its
+// containers' requests, or its largest init container's if that is more.
+func podRequests(spec corev1.PodSpec) (cpu, memory resource.Quantity) {
+	for _, c := range spec.Containers {
+		cpu.Add(*c.Resources.Requests.Cpu())
+		memory.Add(*c.Resources.Requests.Memory())
+	}
+	for _, c := range spec.InitContainers {
+		if r := c.Resources.Requests.Cpu(); r.Cmp(cpu) > 0 {
+			cpu = r.DeepCopy()
+		}
+		if r := c.Resources.Requests.Memory(); r.Cmp(memory) > 0 {
+			memory = r.DeepCopy()
+		}
+	}
+	return cpu, memory
+}
+
+func times(q resource.Quantity, n int64) resource.Quantity {
+	out := resource.Quantity{Format: q.Format}
+	for range n {
+		out.Add(q)
+	}
+	return out
+}
+
+// applicationItems are a SparkApplication's driver and executors.
+func applicationItems(app *sparkoperator.SparkApplication) ([]budget.Item, error) {
+	cpu, memory, err := app.Spec.Driver.PodRequests()
+	if err != nil {
+		return nil, fmt.Errorf("driver: %w", err)
+	}
+	items := []budget.Item{{Name: "example " + app.Name + ": driver", CPU: cpu, Memory: memory}}
+	cpu, memory, err = app.Spec.Executor.PodRequests()
+	if err != nil {
+		return nil, fmt.Errorf("executor: %w", err)
+	}
+	n := int64(1)
+	if app.Spec.Executor.Instances != nil {
+		n = int64(*app.Spec.Executor.Instances)
+	}
+	return append(items, budget.Item{Name: fmt.Sprintf("example %s: %d executor(s)", app.Name, n), CPU: times(cpu, n), Memory: times(memory, n)}), nil
+}
