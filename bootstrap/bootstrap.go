@@ -154,7 +154,11 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	}
 
-	if err := run(StepPreflight, func() error { return preflight(ctx, restCfg, cs, cfg, env, p) }); err != nil {
+	b, err := tree.Budget()
+	if err != nil {
+		return err
+	}
+	if err := run(StepPreflight, func() error { return preflight(ctx, restCfg, cs, cfg, env, b, p) }); err != nil {
 		return err
 	}
 	if o.DryRun {

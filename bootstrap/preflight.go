@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/rdspark/gen/generator/budget"
 	"github.com/rdspark/gen/generator/config"
 )
 
@@ -64,7 +65,7 @@ func required(cfg config.Platform) []permission {
 
 // preflight checks the cluster before anything is written. Errors stop
 // bootstrap; warnings are printed with the fix.
-func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interface, cfg config.Platform, env config.Environment, p *printer) error {
+func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interface, cfg config.Platform, env config.Environment, b budget.Budget, p *printer) error {
 	// The first request answers "is anybody there?": a short timeout of its
 	// own, so a stopped or unroutable cluster is reported within seconds.
 	probeCfg := rest.CopyConfig(restCfg)
@@ -116,6 +117,12 @@ func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interfac
 		return fmt.Errorf("list nodes: %w", err)
 	}
 	checkNodeIP(nodes.Items, env, p)
+	// The laptop may be smaller than environments[].capacity says.
+	if short := b.NodesShortfall(nodes.Items); short != "" && len(nodes.Items) > 0 {
+		p.warnf("%s", short)
+	} else {
+		p.debugf("budget %s", b.Summary())
+	}
 	return nil
 }
 

@@ -18,7 +18,9 @@ import (
 	"github.com/rdspark/gen/bootstrap/kustomize"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/argocd"
+	"github.com/rdspark/gen/generator/budget"
 	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/manifest"
 )
 
 // Tree is the rendered tree in memory: bootstrap builds from the config
@@ -27,6 +29,7 @@ type Tree struct {
 	fs  filesys.FileSystem
 	env string
 	cfg config.Platform
+	ms  []manifest.Manifest
 }
 
 const treeRoot = "/tree"
@@ -46,7 +49,18 @@ func NewTree(cfg config.Platform, env string) (*Tree, error) {
 			return nil, err
 		}
 	}
-	return &Tree{fs: fs, env: env, cfg: cfg}, nil
+	return &Tree{fs: fs, env: env, cfg: cfg, ms: ms}, nil
+}
+
+// Budget is what the environment's pods request (see generator.Budget).
+func (t *Tree) Budget() (budget.Budget, error) {
+	cfg := t.cfg
+	cfg.Complete()
+	env, ok := cfg.Environment(t.env)
+	if !ok {
+		return budget.Budget{}, fmt.Errorf("unknown environment %q", t.env)
+	}
+	return generator.Budget(cfg, t.ms, env)
 }
 
 // Build builds overlays/<env>/<folder>.

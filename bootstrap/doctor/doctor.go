@@ -71,6 +71,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) ([]Finding, error
 	if !d.server() {
 		return d.findings, nil // nothing else can be checked
 	}
+	d.capacity()
 	d.namespaces()
 	d.crds()
 	d.argoCD()
@@ -130,6 +131,32 @@ func (d *doctor) server() bool {
 }
 
 // namespaces: each must exist and not be stuck terminating.
+// capacity compares what the platform's pods request with what the nodes
+// offer: a laptop VM smaller than the platform leaves pods Pending.
+func (d *doctor) capacity() {
+	const check = "node capacity"
+	ms, err := generator.Render(d.cfg)
+	if err != nil {
+		d.fail(check, "cannot render the config: "+err.Error(), "gen.yaml is invalid", "run gen config validate")
+		return
+	}
+	b, err := generator.Budget(d.cfg, ms, d.env)
+	if err != nil {
+		d.fail(check, err.Error(), "the rendered tree does not build", "run gen render and read its error")
+		return
+	}
+	nodes, err := d.cs.CoreV1().Nodes().List(d.ctx, metav1.ListOptions{})
+	if err != nil || len(nodes.Items) == 0 {
+		d.warn(check, "cannot list the nodes", fmt.Sprint(err), "check the kubeconfig's permissions")
+		return
+	}
+	if short := b.NodesShortfall(nodes.Items); short != "" {
+		d.fail(check, short, "the VM is smaller than the platform's requests ("+b.Summary()+")", "Rancher Desktop: Preferences > Virtual Machine, then Apply; or lower the requests in gen.yaml")
+		return
+	}
+	d.ok(check)
+}
+
 func (d *doctor) namespaces() {
 	want := append([]string{component.ArgoCDNamespace}, config.PlatformNamespaces[1:]...)
 	want = append(want, d.cfg.AllJobNamespaces()...)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/rdspark/gen/generator/config"
@@ -128,3 +129,40 @@ func CPU(q resource.Quantity) string { return fmt.Sprintf("%dm", q.MilliValue())
 
 // Memory prints a memory quantity in MiB ("2700Mi").
 func Memory(q resource.Quantity) string { return fmt.Sprintf("%dMi", (q.Value()+(1<<20)-1)>>20) }
+
+// Shortfall compares the budget with what the cluster's nodes really offer
+// (the sum of their allocatable CPU and memory) and says what to raise, or
+// returns "" when the requests fit. The laptop may be smaller than the
+// config's capacity says.
+func (b Budget) Shortfall(allocatableCPU, allocatableMemory resource.Quantity) string {
+	cpu, memory := b.Total()
+	var short []string
+	if cpu.Cmp(allocatableCPU) > 0 {
+		missing := cpu.DeepCopy()
+		missing.Sub(allocatableCPU)
+		short = append(short, fmt.Sprintf("CPUs by at least %d (the pods request %s, the nodes offer %s)",
+			(missing.MilliValue()+999)/1000, CPU(cpu), CPU(allocatableCPU)))
+	}
+	if memory.Cmp(allocatableMemory) > 0 {
+		missing := memory.DeepCopy()
+		missing.Sub(allocatableMemory)
+		short = append(short, fmt.Sprintf("Memory by at least %d GB (the pods request %s, the nodes offer %s)",
+			(missing.Value()+(1<<30)-1)>>30, Memory(memory), Memory(allocatableMemory)))
+	}
+	if len(short) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the platform does not fit the cluster: pods would stay Pending. Raise Rancher Desktop's Preferences > Virtual Machine > %s, or lower the requests in gen.yaml",
+		strings.Join(short, ", and "))
+}
+
+// NodesShortfall is Shortfall against the sum of the nodes' allocatable CPU
+// and memory.
+func (b Budget) NodesShortfall(nodes []corev1.Node) string {
+	var cpu, memory resource.Quantity
+	for _, n := range nodes {
+		cpu.Add(*n.Status.Allocatable.Cpu())
+		memory.Add(*n.Status.Allocatable.Memory())
+	}
+	return b.Shortfall(cpu, memory)
+}

@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
@@ -208,6 +209,33 @@ func TestDoctor(t *testing.T) {
 	wantFinding(t, findings, "Argo CD", doctor.Failure, "argocd-application-controller is not ready")
 	wantFinding(t, findings, "Spark Operator webhook", doctor.Failure, "spark-operator-webhook-certs")
 	wantFinding(t, findings, "DNS minio-console.192.168.64.3.sslip.io", doctor.Warning, "/etc/hosts")
+	wantFinding(t, findings, "node capacity", doctor.Warning, "cannot list the nodes")
+
+	// A VM smaller than the platform's requests (900m CPU, 2700Mi): doctor
+	// names the Rancher Desktop setting and by how much; a default-sized
+	// VM (2 CPUs, 4 GB less the kubelet's 100Mi eviction threshold) fits.
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "lima-rancher-desktop"}}
+	if node, err = cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	setAllocatable := func(cpu, memory string) {
+		node.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(memory)}
+		if node, err = cs.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setAllocatable("1", "1948Mi")
+	findings, err = doctor.Run(ctx, cluster.RestConfig(), doctor.Options{Config: cfg, Environment: "rancher-desktop", LookupHost: noDNS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFinding(t, findings, "node capacity", doctor.Failure, "Preferences > Virtual Machine > Memory by at least 1 GB")
+	setAllocatable("2", "3996Mi")
+	findings, err = doctor.Run(ctx, cluster.RestConfig(), doctor.Options{Config: cfg, Environment: "rancher-desktop", LookupHost: noDNS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFinding(t, findings, "node capacity", doctor.OK, "")
 
 	// The CLI exits 1 and prints the cause and fix.
 	stdout, _, code := gen(t, configDir(t, cfg), cluster, "doctor")
