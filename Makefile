@@ -62,7 +62,7 @@ test-short: ## the fast tests only (skips those that need the control plane)
 # handling. A crash is saved under <package>/testdata/fuzz/<target>/ and fails
 # the run; commit it with the fix, it is a regression test from then on.
 FUZZTIME ?= 2m
-FUZZ_TARGETS := FuzzLoad:./generator/config FuzzWrite:./generator/tree
+FUZZ_TARGETS := FuzzLoad:./generator/config FuzzWrite:./generator/tree FuzzFastYAML:./generator/manifest
 
 .PHONY: fuzz
 fuzz: ## fuzz FuzzLoad (config) and FuzzWrite (tree paths), FUZZTIME each (default 2m)

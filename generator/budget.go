@@ -3,7 +3,6 @@ package generator
 import (
 	"fmt"
 	"path"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -31,18 +30,38 @@ func Budget(cfg config.Platform, ms []manifest.Manifest, env config.Environment)
 	if err != nil {
 		return b, err
 	}
+	// Only the files with Deployments and the overlay's kustomization go into
+	// the build: a component's other objects (a Role per job namespace, so
+	// thousands with many tenants) would cost kustomize quadratic time for
+	// nothing the budget reads.
 	fs := filesys.MakeFsInMemory()
+	rendered := make(map[string][]byte, len(ms))
 	for _, m := range ms {
-		if strings.HasPrefix(m.Path, ManifestsDir+"/") || strings.HasPrefix(m.Path, path.Join(OverlaysDir, env.Name)+"/") {
-			if err := fs.WriteFile("/"+m.Path, m.Content); err != nil {
-				return b, err
-			}
-		}
+		rendered[m.Path] = m.Content
 	}
 	kustomizer := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
 	for _, c := range components {
-		if !hasDeployment(c) {
+		files := deploymentFiles(c)
+		if len(files) == 0 {
 			continue
+		}
+		base := path.Join(ManifestsDir, c.Name)
+		overlay := path.Join(OverlaysDir, env.Name, c.Name, "kustomization.yaml")
+		k, err := manifest.File(path.Join(base, "kustomization.yaml"), baseKustomization(c, files, false))
+		if err != nil {
+			return b, err
+		}
+		write := map[string][]byte{k.Path: k.Content, overlay: rendered[overlay]}
+		for _, f := range files {
+			write[path.Join(base, f.Name)] = rendered[path.Join(base, f.Name)]
+		}
+		for p, content := range write {
+			if content == nil {
+				return b, fmt.Errorf("budget of %s: %s is not in the rendered tree", env.Name, p)
+			}
+			if err := fs.WriteFile("/"+p, content); err != nil {
+				return b, err
+			}
 		}
 		res, err := kustomizer.Run(fs, "/"+path.Join(OverlaysDir, env.Name, c.Name))
 		if err != nil {
@@ -94,15 +113,18 @@ func Budget(cfg config.Platform, ms []manifest.Manifest, env config.Environment)
 	return b, nil
 }
 
-func hasDeployment(c component.Component) bool {
+// deploymentFiles are the component's files that hold a Deployment.
+func deploymentFiles(c component.Component) []component.File {
+	var out []component.File
 	for _, f := range c.Files {
 		for _, o := range f.Objects {
 			if _, ok := o.(*appsv1.Deployment); ok {
-				return true
+				out = append(out, f)
+				break
 			}
 		}
 	}
-	return false
+	return out
 }
 
 // podRequests is what the scheduler reserves for a pod: the sum of its

@@ -180,18 +180,28 @@ func namespaces(cfg config.Platform) component.Component {
 
 func renderBase(c component.Component, add func(manifest.Manifest, error) error) error {
 	dir := path.Join(ManifestsDir, c.Name)
-	k := kustomization()
-	k.Namespace = c.KustomizeNamespace
-	k.Resources = append(k.Resources, c.Remote...)
 	for _, f := range c.Files {
-		k.Resources = append(k.Resources, f.Name)
 		if err := add(manifest.File(path.Join(dir, f.Name), f.Objects...)); err != nil {
 			return err
 		}
 	}
+	return add(manifest.File(path.Join(dir, "kustomization.yaml"), baseKustomization(c, c.Files, true)))
+}
+
+// baseKustomization lists files (and the upstream URLs, when remote) with
+// the component's namespace, patches and images.
+func baseKustomization(c component.Component, files []component.File, remote bool) *types.Kustomization {
+	k := kustomization()
+	k.Namespace = c.KustomizeNamespace
+	if remote {
+		k.Resources = append(k.Resources, c.Remote...)
+	}
+	for _, f := range files {
+		k.Resources = append(k.Resources, f.Name)
+	}
 	k.Patches = c.Patches
 	k.Images = c.Images
-	return add(manifest.File(path.Join(dir, "kustomization.yaml"), k))
+	return k
 }
 
 func renderEnvironment(cfg config.Platform, env config.Environment, components []component.Component, add func(manifest.Manifest, error) error) error {

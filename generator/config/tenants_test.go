@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -104,10 +105,23 @@ func TestTenantsGetDefaultsAndJoinTheJobNamespaces(t *testing.T) {
 	if !reflect.DeepEqual(a.Groups, []string{"ops", "dev"}) || !reflect.DeepEqual(a.SourceRepos, []string{"git@git.example.com:a/jobs.git"}) {
 		t.Errorf("tenant a groups/repos = %v/%v", a.Groups, a.SourceRepos)
 	}
-	again := cfg
+	// A deep copy: a plain assignment would share the tenant slice with cfg,
+	// so Complete would change both and the comparison could never fail.
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again Platform
+	if err := json.Unmarshal(raw, &again); err != nil {
+		t.Fatal(err)
+	}
 	again.Complete()
 	if !reflect.DeepEqual(again, cfg) {
-		t.Error("Complete is not idempotent with tenants")
+		t.Errorf("Complete is not idempotent with tenants:\n%+v\nthen\n%+v", cfg.Spec.Tenants, again.Spec.Tenants)
+	}
+	again.Spec.Tenants[0].Groups[0] = "changed"
+	if cfg.Spec.Tenants[0].Groups[0] == "changed" {
+		t.Fatal("the copy shares its slices with cfg: the idempotency check above proves nothing")
 	}
 }
 

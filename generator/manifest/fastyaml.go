@@ -227,7 +227,10 @@ func scalarText(s string) (string, bool) {
 		// An empty plain scalar would read as null.
 		return `""`, true
 	}
-	if strings.ContainsAny(s, "\n\r") {
+	// go-yaml measures the line width in characters and escapes some
+	// non-ASCII ones; this encoder counts bytes. Leave those to go-yaml
+	// (found by FuzzFastYAML: a U+FFFD folded three columns early).
+	if strings.ContainsAny(s, "\n\r") || !isASCII(s) {
 		return "", false
 	}
 	if plainWord(s) {
