@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/rdspark/gen/generator/image"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +27,7 @@ import (
 	"github.com/rdspark/gen/bootstrap/status"
 	"github.com/rdspark/gen/cmd/gen/app"
 	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/image"
 	"github.com/rdspark/gen/internal/testcluster"
 	"github.com/rdspark/gen/internal/testnode"
 	"github.com/rdspark/gen/internal/upstreamtest"
@@ -133,20 +134,33 @@ func TestStatus(t *testing.T) {
 	if err := markApplications(cluster, "Progressing"); err != nil {
 		t.Fatal(err)
 	}
+	// The Applications turn healthy only once Wait has reported progress, so
+	// the progress line is proven without depending on timing.
+	progress := &signalWriter{seen: make(chan struct{})}
 	marked := make(chan error, 1)
 	go func() {
-		time.Sleep(3 * time.Second)
-		marked <- markApplications(cluster, "Healthy")
+		select {
+		case <-progress.seen:
+			marked <- markApplications(cluster, "Healthy")
+		case <-time.After(2 * time.Minute):
+			marked <- errors.New("status.Wait printed no progress line in 2 minutes")
+		}
 	}()
-	_, stderr, code := gen(t, dir, cluster, "status", "--wait", "--timeout", "2m")
+	waitCfg := cfg
+	waitCfg.Complete()
+	if _, err := status.Wait(context.Background(), cluster.RestConfig(), waitCfg, "rancher-desktop", 2*time.Minute, 200*time.Millisecond, progress); err != nil {
+		t.Fatalf("status.Wait: %v\n%s", err, progress.String())
+	}
 	if err := <-marked; err != nil {
 		t.Fatal(err)
 	}
+	if !strings.Contains(progress.String(), "waiting:") {
+		t.Errorf("status --wait printed no progress:\n%s", progress.String())
+	}
+	// The CLI returns at once on a healthy platform.
+	_, stderr, code := gen(t, dir, cluster, "status", "--wait", "--timeout", "2m")
 	if code != 0 {
 		t.Fatalf("status --wait: exit %d\n%s", code, stderr)
-	}
-	if !strings.Contains(stderr, "waiting:") {
-		t.Errorf("status --wait printed no progress:\n%s", stderr)
 	}
 	stdout, _, code = gen(t, dir, cluster, "status")
 	for _, want := range []string{"spark-history", "Synced", "Healthy", "0123456789ab", "Deployment/minio/minio", "Current", "http://argocd.192.168.64.3.sslip.io", "healthy"} {
@@ -372,4 +386,25 @@ func TestTeardown(t *testing.T) {
 			t.Errorf("a refused teardown deleted something: %v", err)
 		}
 	})
+}
+
+// signalWriter collects what is written and closes seen at the first write.
+type signalWriter struct {
+	mu   sync.Mutex
+	buf  strings.Builder
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.once.Do(func() { close(w.seen) })
+	return w.buf.Write(p)
+}
+
+func (w *signalWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
