@@ -63,6 +63,16 @@ func Main(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "objectstore: set up the private namespace: %v\n", err)
 		return 1
 	}
+	// The processes get their /tmp volume bind-mounted over /tmp, which
+	// would hide the folders of t.TempDir() under /tmp from them: keep the
+	// test's own folders elsewhere.
+	tmp, err := os.MkdirTemp("/var/tmp", "gen-objectstore-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "objectstore: a temporary folder outside /tmp: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	os.Setenv("TMPDIR", tmp)
 	return m.Run()
 }
 

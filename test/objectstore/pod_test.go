@@ -89,6 +89,7 @@ type store struct {
 // applies), and returns its Deployment, Job and Services.
 func renderStore(t testing.TB, cfg config.Platform, component string) store {
 	t.Helper()
+	cfg.Complete() // as Render does, so the test reads the values it renders
 	ms, err := generator.Render(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -237,6 +238,13 @@ func toProcess(t testing.TB, c corev1.Container, img image, bin, root string, se
 		}
 		if m.SubPath != "" || m.ReadOnly {
 			t.Fatalf("container %s mounts %s with subPath or readOnly, which this test does not model", c.Name, m.Name)
+		}
+	}
+	for _, to := range rewrite {
+		for _, m := range p.mounts {
+			if to == m[1] || strings.HasPrefix(to, m[1]+"/") {
+				t.Fatalf("container %s: folder %s is under %s, which the process sees as its volume: keep the test's folders elsewhere", c.Name, to, m[1])
+			}
 		}
 	}
 	path := func(s string) string {

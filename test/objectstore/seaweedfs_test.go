@@ -14,9 +14,6 @@ import (
 func TestSeaweedFS(t *testing.T) {
 	cfg := config.Default()
 	cfg.Spec.ObjectStore.Type = config.ObjectStoreSeaweedFS
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	testStore(t, cfg, storeCase{
 		typ:          config.ObjectStoreSeaweedFS,
 		component:    seaweedfs.Name,

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/internal/testproc"
 )
 
 // Image facts, from each image's own build file at the commit the binaries
@@ -170,29 +171,16 @@ func withScript(t testing.TB, c corev1.Container, edit func(string) (string, err
 }
 
 // testStore renders cfg, runs the store's server from its rendered
-// Deployment, checks its probes, runs the negative controls, then the
-// rendered bucket Job twice, checking the bucket and prefix with an S3 client
-// after each run.
+// Deployment, checks its probes, runs the rendered bucket Job twice and checks
+// the bucket and prefix with an S3 client after each run. Then, on a second,
+// fresh server, it runs the negative controls.
 func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	bin := requireBinaries(t, sc.binaries...)
 	s := renderStore(t, cfg, sc.component)
+	cfg = s.cfg
 	secrets := newCredentials(t, cfg)
 	setHosts(t, serviceNames(t, s))
 	root := t.TempDir()
-
-	server := only(t, "Deployment "+s.deployment.Name, s.deployment.Spec.Template.Spec)
-	p := toProcess(t, server, imageOf(t, server.Image), bin, filepath.Join(root, "server"), secrets)
-	t.Logf("server: %q", p.argv)
-	start := time.Now()
-	proc := p.start(t)
-	ps := probes(t, server)
-	ready := waitReady(t, proc, ps, start, 3*time.Minute)
-	t.Logf("%s: readiness probe succeeded %.1fs after start", sc.typ, ready.Seconds())
-	for _, pr := range ps {
-		if err := get(pr.url); err != nil {
-			t.Errorf("%s probe: %v", pr.kind, err)
-		}
-	}
 
 	u, err := url.Parse(sc.endpoint)
 	if err != nil {
@@ -210,26 +198,13 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	defer cancel()
 	bucket := cfg.Spec.MinIO.Bucket
 	prefix := strings.Trim(cfg.Spec.MinIO.EventLogPrefix, "/") + "/"
-
 	job := only(t, "Job "+s.job.Name, s.job.Spec.Template.Spec)
 	jobImage := imageOf(t, job.Image)
 
-	// Negative controls first, on the fresh store: each broken copy of the
-	// script must leave the store in a state s3Check rejects, for the
-	// reason it names.
-	for i, b := range negativeControls(sc, bucket) {
-		broken := withScript(t, job, b.edit)
-		jp := toProcess(t, broken, jobImage, bin, filepath.Join(root, fmt.Sprintf("broken-%d", i)), secrets)
-		out, runErr := tryJob(t, jp)
-		_, err := s3Check(ctx, client, bucket, prefix)
-		switch {
-		case err == nil:
-			t.Errorf("negative control %q: s3Check passed, so it cannot tell a broken Job from a working one (job: %v)\n%s", b.name, runErr, out)
-		case !strings.Contains(err.Error(), b.want):
-			t.Errorf("negative control %q: s3Check failed for another reason than %q: %v", b.name, b.want, err)
-		default:
-			t.Logf("negative control %q: s3Check failed as it must: %v", b.name, err)
-		}
+	// The store starts empty: what the Job makes, the Job made.
+	server := startServer(t, s, sc, bin, filepath.Join(root, "server"), secrets)
+	if _, err := s3Check(ctx, client, bucket, prefix); err == nil {
+		t.Fatalf("bucket %q and prefix %q exist before the Job ran", bucket, prefix)
 	}
 
 	// The rendered Job, verbatim, twice: a new pod each time (fresh
@@ -258,10 +233,53 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	for _, b := range buckets {
 		names = append(names, b.Name)
 	}
-	if !slices.Contains(names, bucket) {
-		t.Errorf("ListBuckets = %q, lacks %q", names, bucket)
+	if !slices.Equal(names, []string{bucket}) {
+		t.Errorf("ListBuckets = %q, want only %q", names, bucket)
+	}
+
+	// Negative controls, each on a fresh store (the same ports, so the
+	// previous server stops first): a broken copy of the script must leave
+	// the store in a state s3Check rejects, for the reason it names.
+	server.Stop()
+	for i, b := range negativeControls(sc, bucket) {
+		broken := withScript(t, job, b.edit)
+		srv := startServer(t, s, sc, bin, filepath.Join(root, fmt.Sprintf("negative-%d-server", i)), secrets)
+		jp := toProcess(t, broken, jobImage, bin, filepath.Join(root, fmt.Sprintf("negative-%d-job", i)), secrets)
+		out, runErr := tryJob(t, jp)
+		_, err := s3Check(ctx, client, bucket, prefix)
+		switch {
+		case err == nil:
+			t.Errorf("negative control %q: s3Check passed, so it cannot tell a broken Job from a working one (job: %v)\n%s", b.name, runErr, out)
+		case !strings.Contains(err.Error(), b.want):
+			t.Errorf("negative control %q: s3Check failed for another reason than %q: %v", b.name, b.want, err)
+		default:
+			t.Logf("negative control %q: s3Check failed as it must: %v", b.name, err)
+		}
+		srv.Stop()
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Error("the test ran out of time")
 	}
+}
+
+// startServer starts the store's server from the rendered Deployment with
+// its data in dir, waits for its readiness probe, and asks every probe.
+func startServer(t *testing.T, s store, sc storeCase, bin, dir string, secrets map[string]map[string]string) *testproc.Process {
+	t.Helper()
+	c := only(t, "Deployment "+s.deployment.Name, s.deployment.Spec.Template.Spec)
+	p := toProcess(t, c, imageOf(t, c.Image), bin, dir, secrets)
+	t.Logf("server: %q", p.argv)
+	start := time.Now()
+	proc := p.start(t)
+	ps := probes(t, c)
+	ready := waitReady(t, proc, ps, start, 3*time.Minute)
+	t.Logf("%s: readiness probe succeeded %.1fs after start", sc.typ, ready.Seconds())
+	for _, pr := range ps {
+		if err := get(pr.url); err != nil {
+			t.Errorf("%s probe: %v", pr.kind, err)
+		} else {
+			t.Logf("%s probe %s: ok", pr.kind, pr.url)
+		}
+	}
+	return proc
 }
