@@ -209,20 +209,44 @@ type process struct {
 	// mounts are bind mounts (host folder -> path) made in the process's own
 	// mount namespace before it starts.
 	mounts [][2]string
+	// readOnlyRoot remounts / read-only in that namespace (the volumes stay
+	// writable: each is a mount of its own).
+	readOnlyRoot bool
+	// uid, gid and groups the process runs as (setpriv), with no
+	// capabilities and no_new_privs; nil user: as the test (root).
+	user *user
 }
+
+type user struct{ uid, gid, fsGroup int64 }
+
+// imageBin is where the build cache's binaries appear inside a process's
+// mount namespace (the image's /usr/bin). A bind mount, so that a non-root
+// user reaches them although the cache lives under root's home.
+const imageBin = "/usr/local/bin"
 
 // toProcess turns container c of a pod into a local process, the way a
 // kubelet and container runtime would start it, with:
 //   - argv by Kubernetes' rules (command replaces ENTRYPOINT and, alone,
 //     drops CMD; args replace CMD), an /usr/bin/<x> of the image found in bin;
 //   - env: the image's, then the container's, secretKeyRefs resolved in
-//     secrets, PATH with bin first;
-//   - every volume mount a new folder under root: bind-mounted at its path
-//     when that path is a folder on this machine (/tmp), else the path is
-//     rewritten where it appears in args, env and working directory.
-func toProcess(t testing.TB, c corev1.Container, img image, bin, root string, secrets map[string]map[string]string) process {
+//     secrets, PATH with the image's binaries first;
+//   - every volume mount a new folder under root, group-owned by fsGroup:
+//     bind-mounted at its path when that path is a folder on this machine
+//     (/tmp), else the path is rewritten where it appears in args, env and
+//     working directory;
+//   - the pod's and container's security context: runAsUser, runAsGroup,
+//     fsGroup, readOnlyRootFilesystem, all capabilities dropped.
+func toProcess(t testing.TB, pod corev1.PodSpec, c corev1.Container, img image, bin, root string, secrets map[string]map[string]string) process {
 	t.Helper()
 	p := process{name: c.Name}
+	p.user, p.readOnlyRoot = securityOf(t, pod, c)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	openPath(t, root)
+
+	// bin appears at imageBin.
+	p.mounts = append(p.mounts, [2]string{bin, imageBin})
 
 	// Volumes first: they decide how paths are rewritten.
 	rewrite := map[string]string{}
@@ -231,10 +255,23 @@ func toProcess(t testing.TB, c corev1.Container, img image, bin, root string, se
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
+		// What the kubelet does for fsGroup: the volume's group is fsGroup,
+		// group-writable, setgid.
+		if p.user != nil {
+			if err := os.Chown(dir, 0, int(p.user.fsGroup)); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, 0o2775); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if info, err := os.Stat(m.MountPath); err == nil && info.IsDir() {
 			p.mounts = append(p.mounts, [2]string{dir, m.MountPath})
 		} else {
 			rewrite[m.MountPath] = dir
+			// A mount of its own, so that it stays writable under a
+			// read-only root.
+			p.mounts = append(p.mounts, [2]string{dir, dir})
 		}
 		if m.SubPath != "" || m.ReadOnly {
 			t.Fatalf("container %s mounts %s with subPath or readOnly, which this test does not model", c.Name, m.Name)
@@ -242,7 +279,7 @@ func toProcess(t testing.TB, c corev1.Container, img image, bin, root string, se
 	}
 	for _, to := range rewrite {
 		for _, m := range p.mounts {
-			if to == m[1] || strings.HasPrefix(to, m[1]+"/") {
+			if m[0] != m[1] && (to == m[1] || strings.HasPrefix(to, m[1]+"/")) {
 				t.Fatalf("container %s: folder %s is under %s, which the process sees as its volume: keep the test's folders elsewhere", c.Name, to, m[1])
 			}
 		}
@@ -272,7 +309,7 @@ func toProcess(t testing.TB, c corev1.Container, img image, bin, root string, se
 	}
 	if rest, ok := strings.CutPrefix(argv[0], "/usr/bin/"); ok {
 		if _, err := os.Stat(filepath.Join(bin, rest)); err == nil {
-			argv[0] = filepath.Join(bin, rest)
+			argv[0] = imageBin + "/" + rest
 		}
 	}
 	for i := range argv {
@@ -280,7 +317,7 @@ func toProcess(t testing.TB, c corev1.Container, img image, bin, root string, se
 	}
 	p.argv = argv
 
-	env := map[string]string{"PATH": bin + ":/usr/local/bin:/usr/bin:/bin"}
+	env := map[string]string{"PATH": imageBin + ":/usr/bin:/bin"}
 	var order []string
 	set := func(k, v string) {
 		if _, ok := env[k]; !ok {
@@ -329,29 +366,92 @@ func toProcess(t testing.TB, c corev1.Container, img image, bin, root string, se
 	return p
 }
 
-// mountLauncher makes the bind mounts given as "count src dst ..." in a new
-// mount namespace (unshare --mount makes it private), then execs the rest of
-// its arguments: the container's argv, untouched.
-const mountLauncher = `n=$1; shift
+// securityOf returns the user a container runs as and whether its root
+// filesystem is read-only, from the pod's and the container's security
+// context (the container's wins), and fails on settings this test cannot
+// honour.
+func securityOf(t testing.TB, pod corev1.PodSpec, c corev1.Container) (*user, bool) {
+	t.Helper()
+	var uid, gid, fsGroup *int64
+	if ps := pod.SecurityContext; ps != nil {
+		uid, gid, fsGroup = ps.RunAsUser, ps.RunAsGroup, ps.FSGroup
+	}
+	readOnly := false
+	if cs := c.SecurityContext; cs != nil {
+		if cs.RunAsUser != nil {
+			uid = cs.RunAsUser
+		}
+		if cs.RunAsGroup != nil {
+			gid = cs.RunAsGroup
+		}
+		readOnly = cs.ReadOnlyRootFilesystem != nil && *cs.ReadOnlyRootFilesystem
+		if cs.Privileged != nil && *cs.Privileged || cs.Capabilities != nil && len(cs.Capabilities.Add) > 0 {
+			t.Fatalf("container %s asks for privileges, which this test does not grant", c.Name)
+		}
+	}
+	if uid == nil {
+		// The image's user would apply; both images here run as root
+		// without one, which the rendered pods must never do.
+		t.Fatalf("container %s names no runAsUser", c.Name)
+	}
+	u := &user{uid: *uid, gid: *uid, fsGroup: *uid}
+	if gid != nil {
+		u.gid = *gid
+	}
+	if fsGroup != nil {
+		u.fsGroup = *fsGroup
+	}
+	return u, readOnly
+}
+
+// openPath lets any user traverse the folders from TMPDIR down to dir (the
+// test's folders are created 0700): the processes run as the pod's user.
+func openPath(t testing.TB, dir string) {
+	t.Helper()
+	top := filepath.Clean(os.TempDir())
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if d == top || d == filepath.Dir(d) {
+			return
+		}
+	}
+}
+
+// launcher runs in the process's own mount namespace (unshare --mount, which
+// makes it private): it makes the bind mounts given as "count src dst ...",
+// remounts / read-only if asked, then execs the container's argv, untouched,
+// as the given user through setpriv (no capabilities, no_new_privs).
+const launcher = `n=$1; shift
 while [ "$n" -gt 0 ]; do mount --bind "$1" "$2" || exit 1; shift 2; n=$((n-1)); done
-exec "$@"`
+if [ "$1" = ro ]; then mount -o remount,bind,ro / || exit 1; fi
+shift
+if [ "$1" = - ]; then shift; exec "$@"; fi
+uid=$1 gid=$2 groups=$3; shift 3
+exec setpriv --reuid="$uid" --regid="$gid" --groups="$groups" --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"`
 
 // start starts p (stopped when the test ends).
 func (p process) start(t testing.TB) *testproc.Process {
 	t.Helper()
-	bin, args := p.argv[0], p.argv[1:]
-	if len(p.mounts) > 0 {
-		launch := []string{"--mount", "--", "/bin/sh", "-c", mountLauncher, "mount-launcher", strconv.Itoa(len(p.mounts))}
-		for _, m := range p.mounts {
-			launch = append(launch, m[0], m[1])
-		}
-		bin, args = "unshare", append(launch, p.argv...)
+	args := []string{"--mount", "--", "/bin/sh", "-c", launcher, "launcher", strconv.Itoa(len(p.mounts))}
+	for _, m := range p.mounts {
+		args = append(args, m[0], m[1])
 	}
-	if !filepath.IsAbs(bin) {
-		var err error
-		if bin, err = lookPath(bin); err != nil {
-			t.Fatal(err)
-		}
+	if p.readOnlyRoot {
+		args = append(args, "ro")
+	} else {
+		args = append(args, "rw")
+	}
+	if p.user != nil {
+		args = append(args, fmt.Sprint(p.user.uid), fmt.Sprint(p.user.gid), fmt.Sprint(p.user.fsGroup))
+	} else {
+		args = append(args, "-")
+	}
+	args = append(args, p.argv...)
+	bin, err := lookPath("unshare")
+	if err != nil {
+		t.Fatal(err)
 	}
 	// testproc runs the process in p.dir and logs to p.dir/<name>.log.
 	proc, err := testproc.Start(p.dir, p.name, bin, args, p.env)

@@ -198,7 +198,8 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	defer cancel()
 	bucket := cfg.Spec.MinIO.Bucket
 	prefix := strings.Trim(cfg.Spec.MinIO.EventLogPrefix, "/") + "/"
-	job := only(t, "Job "+s.job.Name, s.job.Spec.Template.Spec)
+	jobPod := s.job.Spec.Template.Spec
+	job := only(t, "Job "+s.job.Name, jobPod)
 	jobImage := imageOf(t, job.Image)
 
 	// The store starts empty: what the Job makes, the Job made.
@@ -211,7 +212,7 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	// volumes), as a re-created or retried Job would get.
 	var first []string
 	for run := 1; run <= 2; run++ {
-		jp := toProcess(t, job, jobImage, bin, filepath.Join(root, fmt.Sprintf("job-%d", run)), secrets)
+		jp := toProcess(t, jobPod, job, jobImage, bin, filepath.Join(root, fmt.Sprintf("job-%d", run)), secrets)
 		began := time.Now()
 		out := runJob(t, jp)
 		keys, err := s3Check(ctx, client, bucket, prefix)
@@ -244,7 +245,7 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	for i, b := range negativeControls(sc, bucket) {
 		broken := withScript(t, job, b.edit)
 		srv := startServer(t, s, sc, bin, filepath.Join(root, fmt.Sprintf("negative-%d-server", i)), secrets)
-		jp := toProcess(t, broken, jobImage, bin, filepath.Join(root, fmt.Sprintf("negative-%d-job", i)), secrets)
+		jp := toProcess(t, jobPod, broken, jobImage, bin, filepath.Join(root, fmt.Sprintf("negative-%d-job", i)), secrets)
 		out, runErr := tryJob(t, jp)
 		_, err := s3Check(ctx, client, bucket, prefix)
 		switch {
@@ -267,7 +268,7 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 func startServer(t *testing.T, s store, sc storeCase, bin, dir string, secrets map[string]map[string]string) *testproc.Process {
 	t.Helper()
 	c := only(t, "Deployment "+s.deployment.Name, s.deployment.Spec.Template.Spec)
-	p := toProcess(t, c, imageOf(t, c.Image), bin, dir, secrets)
+	p := toProcess(t, s.deployment.Spec.Template.Spec, c, imageOf(t, c.Image), bin, dir, secrets)
 	t.Logf("server: %q", p.argv)
 	start := time.Now()
 	proc := p.start(t)
