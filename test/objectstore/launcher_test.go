@@ -17,9 +17,7 @@ import (
 // mounted where the pod mounts them. Without it, a store that only works as
 // root, or writes outside its volumes, could pass.
 func TestLauncherAppliesTheSecurityContext(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uses the private namespace; skipped under -short")
-	}
+	bin := requireBinaries(t) // skips under -short; the folder is mounted
 	pod := corev1.PodSpec{SecurityContext: component.PodSecurity(1000)}
 	pod.SecurityContext.FSGroup = ptrTo(int64(2000))
 	c := corev1.Container{
@@ -35,7 +33,7 @@ echo "data=$DATA"`},
 		VolumeMounts:    []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}, {Name: "data", MountPath: "/data"}},
 	}
 	root := t.TempDir()
-	p := toProcess(t, pod, c, image{}, binDir(t), root, nil)
+	p := toProcess(t, pod, c, image{}, bin, root, nil)
 	out, err := tryJob(t, p)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)

@@ -57,6 +57,9 @@ func requireBinaries(t *testing.T, names ...string) string {
 		t.Skip("runs the real object stores; skipped under -short")
 	}
 	dir := binDir(t)
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("%v: build the object stores with %s", err, buildCommand)
+	}
 	for _, n := range names {
 		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
 			t.Fatalf("%s is missing (%v): build it with %s", filepath.Join(dir, n), err, buildCommand)
