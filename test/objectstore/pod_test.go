@@ -208,7 +208,9 @@ type process struct {
 	name string
 	argv []string
 	env  []string
-	dir  string // working directory
+	dir  string // working directory (the launcher changes to it)
+	// logDir holds the process's log, <name>.log, in the test's folder.
+	logDir string
 	// mounts are bind mounts (host folder -> path) made in the process's own
 	// mount namespace before it starts.
 	mounts [][2]string
@@ -287,7 +289,9 @@ func toProcess(t testing.TB, pod corev1.PodSpec, c corev1.Container, img image, 
 			}
 		}
 	}
-	path := func(s string) string {
+	// path rewrites a path, or the value of a -flag=path argument.
+	var path func(string) string
+	path = func(s string) string {
 		for from, to := range rewrite {
 			if s == from {
 				return to
@@ -295,6 +299,9 @@ func toProcess(t testing.TB, pod corev1.PodSpec, c corev1.Container, img image, 
 			if rest, ok := strings.CutPrefix(s, from+"/"); ok {
 				return filepath.Join(to, rest)
 			}
+		}
+		if flag, value, ok := strings.Cut(s, "="); ok && strings.HasPrefix(flag, "-") {
+			return flag + "=" + path(value)
 		}
 		return s
 	}
@@ -355,17 +362,25 @@ func toProcess(t testing.TB, pod corev1.PodSpec, c corev1.Container, img image, 
 		p.env = append(p.env, k+"="+env[k])
 	}
 
+	// The working directory: a volume (rewritten or mounted) or a folder of
+	// this machine is used as it is; a folder that only the image has (the
+	// SeaweedFS image's WORKDIR /data, in a pod without a volume there)
+	// becomes an empty folder of the test, never one on this machine.
+	p.dir = "/"
 	wd := img.workingDir
 	if c.WorkingDir != "" {
 		wd = c.WorkingDir
 	}
-	p.dir = root
 	if wd != "" {
 		p.dir = path(wd)
-		if err := os.MkdirAll(p.dir, 0o755); err != nil {
-			t.Fatal(err)
+		if info, err := os.Stat(p.dir); err != nil || !info.IsDir() {
+			p.dir = filepath.Join(root, "workdir")
+			if err := os.MkdirAll(p.dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	p.logDir = root
 	return p
 }
 
@@ -424,12 +439,14 @@ func openPath(t testing.TB, dir string) {
 
 // launcher runs in the process's own mount namespace (unshare --mount, which
 // makes it private): it makes the bind mounts given as "count src dst ...",
-// remounts / read-only if asked, then execs the container's argv, untouched,
-// as the given user through setpriv (no capabilities, no_new_privs).
+// remounts / read-only if asked, changes to the working directory, then execs
+// the container's argv, untouched, as the given user through setpriv (no
+// capabilities, no_new_privs).
 const launcher = `n=$1; shift
 while [ "$n" -gt 0 ]; do mount --bind "$1" "$2" || exit 1; shift 2; n=$((n-1)); done
 if [ "$1" = ro ]; then mount -o remount,bind,ro / || exit 1; fi
-shift
+cd "$2" || exit 1
+shift 2
 if [ "$1" = - ]; then shift; exec "$@"; fi
 uid=$1 gid=$2 groups=$3; shift 3
 exec setpriv --reuid="$uid" --regid="$gid" --groups="$groups" --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"`
@@ -442,9 +459,9 @@ func (p process) start(t testing.TB) *testproc.Process {
 		args = append(args, m[0], m[1])
 	}
 	if p.readOnlyRoot {
-		args = append(args, "ro")
+		args = append(args, "ro", p.dir)
 	} else {
-		args = append(args, "rw")
+		args = append(args, "rw", p.dir)
 	}
 	if p.user != nil {
 		args = append(args, fmt.Sprint(p.user.uid), fmt.Sprint(p.user.gid), fmt.Sprint(p.user.fsGroup))
@@ -456,8 +473,8 @@ func (p process) start(t testing.TB) *testproc.Process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// testproc runs the process in p.dir and logs to p.dir/<name>.log.
-	proc, err := testproc.Start(p.dir, p.name, bin, args, p.env)
+	// testproc starts the launcher in p.logDir and logs to p.logDir/<name>.log.
+	proc, err := testproc.Start(p.logDir, p.name, bin, args, p.env)
 	if err != nil {
 		t.Fatal(err)
 	}

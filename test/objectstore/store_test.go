@@ -6,7 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -179,17 +182,34 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	s := renderStore(t, cfg, sc.component)
 	cfg = s.cfg
 	secrets := newCredentials(t, cfg)
-	setHosts(t, serviceNames(t, s))
+	names := serviceNames(t, s)
+	setHosts(t, names)
 	root := t.TempDir()
+	leaveMachineAlone(t, s)
 
 	u, err := url.Parse(sc.endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
 	secret := secrets[cfg.Spec.MinIO.CredentialsSecret]
+	// The test's own client resolves the Service names itself: Go caches
+	// /etc/hosts for 5 s within a process, and the previous test's names
+	// may still be in that cache. (The Jobs are new processes: they read
+	// the hosts file afresh.)
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	client, err := minio.New(u.Host, &minio.Options{
 		Creds:  credentials.NewStaticV4(secret[component.CredentialsUserKey], secret[component.CredentialsPasswordKey], ""),
 		Secure: u.Scheme == "https",
+		Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Contains(names, host) {
+				return nil, fmt.Errorf("%s is not the name of a rendered Service", host)
+			}
+			return dialer.DialContext(ctx, network, net.JoinHostPort(podAddr, port))
+		}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -230,12 +250,12 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
+	var bucketNames []string
 	for _, b := range buckets {
-		names = append(names, b.Name)
+		bucketNames = append(bucketNames, b.Name)
 	}
-	if !slices.Equal(names, []string{bucket}) {
-		t.Errorf("ListBuckets = %q, want only %q", names, bucket)
+	if !slices.Equal(bucketNames, []string{bucket}) {
+		t.Errorf("ListBuckets = %q, want only %q", bucketNames, bucket)
 	}
 
 	// Negative controls, each on a fresh store (the same ports, so the
@@ -283,4 +303,37 @@ func startServer(t *testing.T, s store, sc storeCase, bin, dir string, secrets m
 		}
 	}
 	return proc
+}
+
+// leaveMachineAlone fails the test if a path the pods name (a volume's mount
+// path, an image's working directory) that does not exist on this machine
+// exists after the test: the processes must only write to the test's
+// folders, whatever their pods name.
+func leaveMachineAlone(t *testing.T, s store) {
+	t.Helper()
+	var paths []string
+	for _, pod := range []corev1.PodSpec{s.deployment.Spec.Template.Spec, s.job.Spec.Template.Spec} {
+		for _, c := range pod.Containers {
+			for _, m := range c.VolumeMounts {
+				paths = append(paths, m.MountPath)
+			}
+			paths = append(paths, c.WorkingDir, imageOf(t, c.Image).workingDir)
+		}
+	}
+	var absent []string
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) {
+			absent = append(absent, p)
+		}
+	}
+	t.Cleanup(func() {
+		for _, p := range absent {
+			if _, err := os.Lstat(p); err == nil {
+				t.Errorf("%s exists on this machine after the test: something the test started wrote outside the test's folders", p)
+			}
+		}
+	})
 }
