@@ -197,23 +197,28 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	// may still be in that cache. (The Jobs are new processes: they read
 	// the hosts file afresh.)
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	client, err := minio.New(u.Host, &minio.Options{
-		Creds:  credentials.NewStaticV4(secret[component.CredentialsUserKey], secret[component.CredentialsPasswordKey], ""),
-		Secure: u.Scheme == "https",
-		Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			host, port, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, err
-			}
-			if !slices.Contains(names, host) {
-				return nil, fmt.Errorf("%s is not the name of a rendered Service", host)
-			}
-			return dialer.DialContext(ctx, network, net.JoinHostPort(podAddr, port))
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
+	newClient := func(user, password string) *minio.Client {
+		c, err := minio.New(u.Host, &minio.Options{
+			Creds:  credentials.NewStaticV4(user, password, ""),
+			Secure: u.Scheme == "https",
+			Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				host, port, err := net.SplitHostPort(addr)
+				if err != nil {
+					return nil, err
+				}
+				if !slices.Contains(names, host) {
+					return nil, fmt.Errorf("%s is not the name of a rendered Service", host)
+				}
+				return dialer.DialContext(ctx, network, net.JoinHostPort(podAddr, port))
+			}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
+	user, password := secret[component.CredentialsUserKey], secret[component.CredentialsPasswordKey]
+	client := newClient(user, password)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bucket := cfg.Spec.MinIO.Bucket
@@ -256,6 +261,19 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	}
 	if !slices.Equal(bucketNames, []string{bucket}) {
 		t.Errorf("ListBuckets = %q, want only %q", bucketNames, bucket)
+	}
+	// The store must check the credentials it was given: with a wrong
+	// secret or none, the same check must fail (else the credentials that
+	// gen bootstrap creates would protect nothing).
+	for _, bad := range []struct{ name, user, password string }{
+		{"a wrong secret", user, password + "x"},
+		{"no credentials", "", ""},
+	} {
+		if _, err := s3Check(ctx, newClient(bad.user, bad.password), bucket, prefix); err == nil {
+			t.Errorf("with %s, s3Check passed: the store does not check credentials", bad.name)
+		} else {
+			t.Logf("with %s, s3Check failed as it must: %v", bad.name, err)
+		}
 	}
 
 	// Negative controls, each on a fresh store (the same ports, so the
