@@ -57,17 +57,14 @@ func ensureMinIOCredentials(ctx context.Context, cs kubernetes.Interface, cfg co
 			"kubectl -n %s create secret generic %s --from-literal=%s=<access key id> --from-literal=%s=<secret access key>",
 			component.MinIONamespace, name, component.MinIONamespace, name, component.CredentialsUserKey, component.CredentialsPasswordKey)
 	case apierrors.IsNotFound(err):
-		password, err := randomString(40)
+		data, err := NewObjectStoreCredentials()
 		if err != nil {
 			return err
 		}
 		source = &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: component.MinIONamespace, Labels: secretLabels},
 			Type:       corev1.SecretTypeOpaque,
-			Data: map[string][]byte{
-				component.CredentialsUserKey:     []byte("spark-admin"),
-				component.CredentialsPasswordKey: []byte(password),
-			},
+			Data:       data,
 		}
 		if source, err = cs.CoreV1().Secrets(component.MinIONamespace).Create(ctx, source, metav1.CreateOptions{FieldManager: "gen"}); err != nil {
 			return fmt.Errorf("create Secret %s/%s: %w", component.MinIONamespace, name, err)
@@ -123,6 +120,21 @@ func sameData(a, b map[string][]byte) bool {
 		}
 	}
 	return true
+}
+
+// NewObjectStoreCredentials returns the data of a new object store
+// credentials Secret, as gen bootstrap creates it: the fixed user and a
+// random 40-character password. Exported so that the tests that run the real
+// MinIO and SeaweedFS start them with credentials of exactly this shape.
+func NewObjectStoreCredentials() (map[string][]byte, error) {
+	password, err := randomString(40)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		component.CredentialsUserKey:     []byte("spark-admin"),
+		component.CredentialsPasswordKey: []byte(password),
+	}, nil
 }
 
 const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

@@ -1,0 +1,10 @@
+//go:build linux
+
+package objectstore
+
+import (
+	"os"
+	"testing"
+)
+
+func TestMain(m *testing.M) { os.Exit(Main(m)) }
