@@ -45,6 +45,18 @@ type Option func(*options)
 type options struct {
 	controllerManager bool
 	controllers       []string
+	aggregatorRouting bool
+}
+
+// WithAggregatorRouting runs kube-apiserver with --enable-aggregator-routing,
+// so that it calls a webhook Service at an address of the Service's
+// EndpointSlice instead of its ClusterIP. Without kube-proxy a ClusterIP
+// leads nowhere (or, through the machine's default route, off the machine);
+// an endpoint address can be one the test put on an interface of its own
+// private network namespace (see internal/testnetns), where the webhook
+// server listens.
+func WithAggregatorRouting() Option {
+	return func(o *options) { o.aggregatorRouting = true }
 }
 
 // WithControllerManager also runs kube-controller-manager, with only the given
@@ -247,6 +259,9 @@ func (c *Cluster) start(binDir string, o *options) error {
 		// There are no other apiserver replicas to reconcile the
 		// `kubernetes` Service endpoints with.
 		"--endpoint-reconciler-type=none",
+	}
+	if o.aggregatorRouting {
+		apiserverArgs = append(apiserverArgs, "--enable-aggregator-routing=true")
 	}
 	if !runsController(o, "serviceaccount") {
 		// The ServiceAccount admission plugin rejects pods whose service
