@@ -45,18 +45,6 @@ type Option func(*options)
 type options struct {
 	controllerManager bool
 	controllers       []string
-	aggregatorRouting bool
-}
-
-// WithAggregatorRouting runs kube-apiserver with --enable-aggregator-routing,
-// so that it calls a webhook Service at an address of the Service's
-// EndpointSlice instead of its ClusterIP. Without kube-proxy a ClusterIP
-// leads nowhere (or, through the machine's default route, off the machine);
-// an endpoint address can be one the test put on an interface of its own
-// private network namespace (see internal/testnetns), where the webhook
-// server listens.
-func WithAggregatorRouting() Option {
-	return func(o *options) { o.aggregatorRouting = true }
 }
 
 // WithControllerManager also runs kube-controller-manager, with only the given
@@ -259,9 +247,16 @@ func (c *Cluster) start(binDir string, o *options) error {
 		// There are no other apiserver replicas to reconcile the
 		// `kubernetes` Service endpoints with.
 		"--endpoint-reconciler-type=none",
-	}
-	if o.aggregatorRouting {
-		apiserverArgs = append(apiserverArgs, "--enable-aggregator-routing=true")
+		// Webhooks (and aggregated APIs) are called at an address of the
+		// Service's EndpointSlices. Without this, kube-apiserver calls a
+		// webhook Service by its DNS name (<svc>.<ns>.svc), which the
+		// machine's resolver sends off the machine: measured here, such a
+		// call reached a TLS server somewhere. With endpoint routing a
+		// Service that no test routed fails at once and locally ("no
+		// endpoints available"); a test that runs a webhook gives its
+		// Service an EndpointSlice at an address of its own private
+		// network namespace (see test/sparkoperator).
+		"--enable-aggregator-routing=true",
 	}
 	if !runsController(o, "serviceaccount") {
 		// The ServiceAccount admission plugin rejects pods whose service

@@ -280,7 +280,7 @@ func run(t *testing.T, bin string, tr renderedTree) (f findings) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	cluster := testcluster.Start(t, testcluster.WithAggregatorRouting())
+	cluster := testcluster.Start(t)
 	admin := cluster.RestConfig()
 	cs := kubernetes.NewForConfigOrDie(admin)
 	dyn := dynamic.NewForConfigOrDie(admin)
