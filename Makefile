@@ -50,8 +50,12 @@ controlplane: ## build (or reuse) the real kube-apiserver, kube-controller-manag
 argocd: ## build (or reuse) the real Argo CD controller and repo-server for the end-to-end tests
 	hack/argocd/build.sh
 
+.PHONY: sparkoperator
+sparkoperator: ## build (or reuse) the real Spark Operator (controller + webhook) that test/sparkoperator runs
+	hack/sparkoperator/build.sh
+
 .PHONY: test
-test: controlplane argocd ## run every test: unit, golden, kustomize builds, the real control plane, a real Argo CD
+test: controlplane argocd sparkoperator ## run every test: unit, golden, kustomize builds, the real control plane, a real Argo CD and Spark Operator
 	$(GO) test -count=1 -timeout 45m ./...
 
 .PHONY: test-short

@@ -10,10 +10,14 @@
 #
 # The source is the unmodified release in the shared upstream folder
 # (../shared/upstream/spark-operator/v2.5.2/src beside the repository, or
-# $GEN_UPSTREAM_DIR/spark-operator/v2.5.2/src; see internal/upstreamtest). It
-# is read-only and must not enter the repository, so the build runs in a copy
-# in a temporary folder, deleted afterwards. Its module dependencies come from
-# the Go module proxy.
+# $GEN_UPSTREAM_DIR/spark-operator/v2.5.2/src; see internal/upstreamtest).
+# Where that folder is absent (a user's clone), the same release comes from
+# the Go module proxy as module github.com/kubeflow/spark-operator/v2@v2.5.2,
+# checked against the pinned go.sum hash below (measured 2026-11-29: its
+# go.mod, go.sum, VERSION, api/, cmd/, internal/ and pkg/ are identical to the
+# upstream folder's). Either way it must not enter the repository, so the
+# build runs in a copy in a temporary folder, deleted afterwards. Its module
+# dependencies come from the Go module proxy.
 #
 # Usage:
 #   hack/sparkoperator/build.sh            build it when missing or broken
@@ -23,14 +27,17 @@
 # BENCHMARKS.md for the figures. When the binary is there and reports the
 # right version, it exits in a fraction of a second.
 #
-# Why not `go install github.com/kubeflow/spark-operator/v2/cmd/operator@v2.5.2`:
-# the module path is served, but the operator's tests are pinned to the files
-# in the upstream folder (the same release the CRDs come from), and building
-# from them keeps one source of truth that works without the proxy serving the
-# release zip.
+# Why a copy and `go build` rather than `go install ...@v2.5.2`: the upstream
+# folder is the project's source of truth for the release (the CRDs the tree
+# applies come from it too), and the build works from it without the proxy
+# serving the release zip; `go install` would also ignore nothing, but could
+# not build from a folder.
 set -euo pipefail
 
 VERSION=v2.5.2
+MODULE=github.com/kubeflow/spark-operator/v2
+# go.sum hash of $MODULE@$VERSION (sum.golang.org), for the fallback.
+MODULE_SUM="h1:6nX2UhwSfnYi1mtwczgFfJTMeLSL/1ajTvkFe8R7Vdc="
 # The tag's commit (upstream README), stamped like upstream's Makefile does so
 # that `spark-operator version` names the release it was built from.
 COMMIT=cd6bd1ca50e3
@@ -71,9 +78,24 @@ if ! $force && version_ok; then
   log "spark-operator $VERSION is up to date in $BIN_DIR (use --force to rebuild)"
   exit 0
 fi
+# module_source: the release's module from the Go module proxy, when the
+# upstream folder does not have it. `go mod download` verifies the zip against
+# the checksum database; the pinned hash makes a changed release fail here.
+module_source() {
+  local json sum dir
+  json=$(go mod download -json "$MODULE@$VERSION")
+  sum=$(sed -n 's/^[[:space:]]*"Sum": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+  if [[ $sum != "$MODULE_SUM" ]]; then
+    log "$MODULE@$VERSION from the module proxy has hash $sum, want $MODULE_SUM"
+    exit 1
+  fi
+  SRC=$dir
+}
+
 if [[ ! -f $SRC/go.mod || $(cat "$SRC/VERSION" 2>/dev/null) != "$VERSION" ]]; then
-  log "no Spark Operator $VERSION source in $SRC (set GEN_UPSTREAM_DIR to the folder that has spark-operator/$VERSION/src)"
-  exit 1
+  log "no Spark Operator $VERSION source in $SRC; taking $MODULE@$VERSION from the Go module proxy"
+  step "download $MODULE@$VERSION" module_source
 fi
 log "building spark-operator $VERSION from $SRC into $BIN_DIR with $(go version)"
 

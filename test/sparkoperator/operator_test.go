@@ -37,6 +37,7 @@ import (
 	"github.com/rdspark/gen/generator/sparkoperator"
 	"github.com/rdspark/gen/generator/tree"
 	"github.com/rdspark/gen/internal/testcluster"
+	"github.com/rdspark/gen/internal/testnetns"
 	"github.com/rdspark/gen/internal/testproc"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
@@ -124,8 +125,16 @@ func TestSparkOperatorNegativeControl(t *testing.T) {
 }
 
 // operatorBinary is the spark-operator hack/sparkoperator/build.sh builds.
+// Under -short it skips the test: TestMain made no private network
+// namespace then, and nothing here may run outside one.
 func operatorBinary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the Spark Operator on a control plane in a private network namespace; skipped under -short")
+	}
+	if !testnetns.Active() {
+		t.Fatal("not in the private network namespace TestMain makes (testnetns.Main)")
+	}
 	root := os.Getenv("GEN_TEST_CACHE")
 	if root == "" {
 		cache := os.Getenv("XDG_CACHE_HOME")
