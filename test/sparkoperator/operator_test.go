@@ -426,6 +426,7 @@ func run(t *testing.T, bin string, tr renderedTree) (f findings) {
 	if err := os.MkdirAll(sparkHome, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	controllerBegan := time.Now()
 	controller := startOperator(ctx, t, bin, cluster, cs, controllerDep, []string{
 		// The operator's image (apache/spark) sets SPARK_HOME=/opt/spark and
 		// ships spark-submit there. There is no Spark distribution here: an
@@ -449,6 +450,9 @@ func run(t *testing.T, bin string, tr renderedTree) (f findings) {
 		message, _, _ = unstructured.NestedString(a.Object, "status", "applicationState", "errorMessage")
 		return (state == "SUBMISSION_FAILED" || state == "FAILED") && message != "", fmt.Sprintf("state %q, errorMessage %q", state, message)
 	}, controller, webhook)
+	if message != "" {
+		t.Logf("controller: the example SparkApplication %s %s after the controller's start: %s", state, time.Since(controllerBegan).Round(time.Millisecond), message)
+	}
 	if message != "" && !(strings.Contains(message, sparkSubmit) && strings.Contains(message, "no such file or directory")) {
 		f.add("the example SparkApplication failed (%s) for another reason than the missing %s: %s", state, sparkSubmit, message)
 	}
@@ -805,6 +809,12 @@ func (o *operator) waitReady(ctx context.Context, f *findings) bool {
 	}, o)
 }
 
+// logged reports whether the log has word (in any case) so far.
+func (o *operator) logged(word string) bool {
+	b, err := os.ReadFile(o.proc.LogPath)
+	return err == nil && strings.Contains(strings.ToLower(string(b)), word)
+}
+
 func (o *operator) logLines(t *testing.T) []string {
 	b, err := os.ReadFile(o.proc.LogPath)
 	if err != nil {
@@ -841,6 +851,13 @@ func waitFor(ctx context.Context, f *findings, what string, cond func() (bool, s
 		for _, p := range procs {
 			if exited, err := p.proc.Exited(); exited {
 				f.add("waited for %s: %s exited (%s); last: %s", what, p.name, testproc.DescribeExit(err), why)
+				return false
+			}
+			// A refused request is already a finding (run reports the
+			// log lines); waiting longer would only make the negative
+			// control slow.
+			if p.logged("forbidden") {
+				f.add("gave up waiting for %s: %s logged a forbidden request; last: %s", what, p.name, why)
 				return false
 			}
 		}
