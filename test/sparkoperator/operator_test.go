@@ -709,10 +709,19 @@ func startOperator(ctx context.Context, t *testing.T, bin string, cluster *testc
 		env = append(env, "TMPDIR="+tmp)
 	}
 	for _, e := range c.Env {
+		value := e.Value
 		if e.ValueFrom != nil {
-			t.Fatalf("Deployment %s: env %s comes from %+v, which this test does not resolve yet", d.Name, e.Name, e.ValueFrom)
+			// The downward API of the pod this process stands for.
+			switch ref := e.ValueFrom.FieldRef; {
+			case ref != nil && ref.FieldPath == "metadata.namespace":
+				value = d.Namespace
+			case ref != nil && ref.FieldPath == "metadata.name":
+				value = d.Name + "-local"
+			default:
+				t.Fatalf("Deployment %s: env %s comes from %+v, which this test does not resolve yet", d.Name, e.Name, e.ValueFrom)
+			}
 		}
-		env = append(env, e.Name+"="+e.Value)
+		env = append(env, e.Name+"="+value)
 	}
 	env = append(env, extraEnv...)
 
