@@ -647,8 +647,7 @@ type operator struct {
 	name      string
 	args      []string
 	proc      *testproc.Process
-	readyURL  string
-	exitedErr func() error
+	probeURLs []string // liveness and readiness, at the local health address
 }
 
 // startOperator runs the container of the rendered Deployment d as a local
@@ -671,7 +670,7 @@ func startOperator(ctx context.Context, t *testing.T, bin string, cluster *testc
 			t.Fatal(err)
 		}
 	}
-	args, readyURL := localArgs(t, d, mounts)
+	args, probeURLs := localArgs(t, d, mounts)
 
 	admin := cluster.RestConfig()
 	sa := d.Spec.Template.Spec.ServiceAccountName
@@ -739,7 +738,7 @@ func startOperator(ctx context.Context, t *testing.T, bin string, cluster *testc
 		p.Stop()
 	})
 	t.Logf("started %s as ServiceAccount %s/%s: spark-operator %s", d.Name, d.Namespace, sa, strings.Join(args, " "))
-	return &operator{name: d.Name, args: args, proc: p, readyURL: readyURL}
+	return &operator{name: d.Name, args: args, proc: p, probeURLs: probeURLs}
 }
 
 // localArgs are the rendered args of d's container, rewritten only where a
@@ -754,7 +753,7 @@ func startOperator(ctx context.Context, t *testing.T, bin string, cluster *testc
 //     Deployment mounts at the flag's default.
 //
 // The webhook port is kept: the API server reaches it at webhookPodIP.
-func localArgs(t *testing.T, d *appsv1.Deployment, mounts map[string]string) (args []string, readyURL string) {
+func localArgs(t *testing.T, d *appsv1.Deployment, mounts map[string]string) (args, probeURLs []string) {
 	t.Helper()
 	c := d.Spec.Template.Spec.Containers[0]
 	health := flagValue(c.Args, "health-probe-bind-address", defaultHealthProbeAddress)
@@ -762,13 +761,17 @@ func localArgs(t *testing.T, d *appsv1.Deployment, mounts map[string]string) (ar
 	if err != nil {
 		t.Fatalf("Deployment %s: --health-probe-bind-address %q: %v", d.Name, health, err)
 	}
-	if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil {
-		t.Fatalf("Deployment %s has no HTTP readiness probe", d.Name)
+	var paths []string
+	for kind, p := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
+		if p == nil || p.HTTPGet == nil {
+			t.Fatalf("Deployment %s has no HTTP %s probe", d.Name, kind)
+		}
+		if p.HTTPGet.Port.String() != healthPort {
+			t.Errorf("Deployment %s: the %s probe asks port %s, the operator serves its probes on %s", d.Name, kind, p.HTTPGet.Port.String(), health)
+		}
+		paths = append(paths, p.HTTPGet.Path)
 	}
-	probe := c.ReadinessProbe.HTTPGet
-	if probe.Port.String() != healthPort {
-		t.Errorf("Deployment %s: the readiness probe asks port %s, the operator serves its probes on %s", d.Name, probe.Port.String(), health)
-	}
+	slices.Sort(paths)
 	ports := freePorts(t, 2)
 	local := "127.0.0.1:" + strconv.Itoa(ports[1])
 	for _, a := range c.Args {
@@ -791,7 +794,10 @@ func localArgs(t *testing.T, d *appsv1.Deployment, mounts map[string]string) (ar
 		args = slices.DeleteFunc(args, func(a string) bool { return strings.HasPrefix(a, "--webhook-cert-dir=") })
 		args = append(args, "--webhook-cert-dir="+dir)
 	}
-	return args, "http://" + local + probe.Path
+	for _, p := range paths {
+		probeURLs = append(probeURLs, "http://"+local+p)
+	}
+	return args, probeURLs
 }
 
 // flagValue is the value of --name=value in args (the last one wins, as with
@@ -806,15 +812,21 @@ func flagValue(args []string, name, def string) string {
 	return v
 }
 
-// waitReady waits until the operator answers its readiness probe.
+// waitReady waits until the operator answers its liveness and readiness
+// probes (the rendered paths) with 200.
 func (o *operator) waitReady(ctx context.Context, f *findings) bool {
-	return waitFor(ctx, f, o.name+" ready at "+o.readyURL, func() (bool, string) {
-		resp, err := http.Get(o.readyURL)
-		if err != nil {
-			return false, err.Error()
+	return waitFor(ctx, f, fmt.Sprintf("%s to answer its probes %v", o.name, o.probeURLs), func() (bool, string) {
+		for _, u := range o.probeURLs {
+			resp, err := http.Get(u)
+			if err != nil {
+				return false, err.Error()
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return false, u + ": " + resp.Status
+			}
 		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, resp.Status
+		return true, ""
 	}, o)
 }
 
