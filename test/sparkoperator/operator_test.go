@@ -307,9 +307,6 @@ func run(t *testing.T, bin string, tr renderedTree) (f findings) {
 	controllerDep := deploymentRunning(t, tr.objs, "controller")
 	routeServices(ctx, t, cs, tr.objs, webhookDep)
 
-	// The webhook first: its configurations are registered with
-	// failurePolicy Fail, so nothing in the job namespace can be created
-	// until it serves.
 	// Whatever happens below, both logs are searched for "forbidden" at
 	// the end: a missing permission often shows only there (an informer
 	// retrying its list, an event the API server rejected).
@@ -337,6 +334,9 @@ func run(t *testing.T, bin string, tr renderedTree) (f findings) {
 		}
 	}()
 
+	// The webhook first: its configurations are registered with
+	// failurePolicy Fail, so nothing in the job namespace can be created
+	// until it serves.
 	began := time.Now()
 	webhook := startOperator(ctx, t, bin, cluster, cs, webhookDep, nil)
 	started = append(started, webhook)
