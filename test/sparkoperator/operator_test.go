@@ -70,6 +70,11 @@ const (
 // idle machine, the margin is for 2 busy cores.
 const waitTimeout = time.Minute
 
+// eventSettle is how long the last events of a run get to reach the API
+// server (client-go's event broadcaster sends them asynchronously) before
+// the logs are searched for refusals.
+const eventSettle = 2 * time.Second
+
 var sparkApplications = schema.GroupVersionResource{Group: sparkoperator.Group, Version: "v1beta2", Resource: "sparkapplications"}
 
 // TestSparkOperatorReal runs the operator as rendered and fails on any
@@ -312,6 +317,9 @@ func run(t *testing.T, bin string, tr renderedTree) (f findings) {
 	// retrying its list, an event the API server rejected).
 	var started []*operator
 	defer func() {
+		// Events are sent in the background (a refused one is logged a
+		// moment after the action that caused it): let them through.
+		time.Sleep(eventSettle)
 		for _, p := range started {
 			if exited, err := p.proc.Exited(); exited {
 				f.add("%s exited while the test was running (%s)", p.name, testproc.DescribeExit(err))
