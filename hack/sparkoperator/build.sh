@@ -28,11 +28,12 @@
 # binary is 55 MB. See BENCHMARKS.md. When the binary is there and reports
 # the right version, it exits in a fraction of a second.
 #
-# Why a copy and `go build` rather than `go install ...@v2.5.2`: the upstream
-# folder is the project's source of truth for the release (the CRDs the tree
-# applies come from it too), and the build works from it without the proxy
-# serving the release zip; `go install` would also ignore nothing, but could
-# not build from a folder.
+# Why `go build` in a copy rather than `go install ...@v2.5.2`: the
+# operator's go.mod pins the Kubernetes libraries with replace directives,
+# which apply only when it is the main module (`go install pkg@version`
+# refuses a module that has them); and the upstream folder, the project's
+# copy of the release its CRDs also come from, builds without the proxy
+# serving the release.
 set -euo pipefail
 
 VERSION=v2.5.2
