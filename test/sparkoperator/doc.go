@@ -18,6 +18,9 @@
 //   - no "forbidden" in either log; a copy of the tree with one rule dropped
 //     from gen's Role fails, naming it (the negative control).
 //
+// Both for the built-in defaults and for a config with two tenants, whose
+// namespaces the operator then watches through the tenants' Roles.
+//
 // # Isolation
 //
 // TestMain re-executes the test binary in a private network namespace

@@ -3,6 +3,7 @@
 package sparkoperator
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -34,6 +35,7 @@ import (
 	"github.com/rdspark/gen/bootstrap/kube"
 	"github.com/rdspark/gen/bootstrap/kustomize"
 	"github.com/rdspark/gen/generator"
+	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/sparkoperator"
 	"github.com/rdspark/gen/generator/tree"
 	"github.com/rdspark/gen/internal/testcluster"
@@ -81,31 +83,51 @@ var sparkApplications = schema.GroupVersionResource{Group: sparkoperator.Group, 
 // finding.
 func TestSparkOperatorReal(t *testing.T) {
 	bin := operatorBinary(t)
-	tr := renderTree(t)
-	for _, f := range run(t, bin, tr) {
-		t.Error(f)
+	for name, src := range map[string]string{
+		"default": "",
+		// Two tenants: their namespaces join the operator's --namespaces,
+		// so its caches list and watch there, through the tenants' Roles.
+		"tenants": tenantsConfig,
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, f := range run(t, bin, renderTree(t, src)) {
+				t.Error(f)
+			}
+		})
 	}
 }
+
+// tenantsConfig is a gen.yaml with two tenants, one with its own quota.
+const tenantsConfig = `apiVersion: gen.rdspark.dev/v1alpha1
+kind: Platform
+spec:
+  tenants:
+  - name: team-a
+  - name: team-b
+    quota: {cpu: "2", memory: 8Gi, pods: 20, sparkApplications: 5}
+`
 
 // TestSparkOperatorNegativeControl drops one rule at a time from gen's
 // rendered Roles and requires the same run to report it, naming the
 // resource: a test that passes with a rule missing could not catch a missing
-// permission at all. One rule per program: the controller's right to record
-// a SparkApplication's state in the job namespace, and the webhook's right to
-// create its certificate Secret.
+// permission at all. The controller's right to record a SparkApplication's
+// state in the job namespace, the webhook's right to create its certificate
+// Secret, and the controller's right to list pods in a tenant's namespace.
 func TestSparkOperatorNegativeControl(t *testing.T) {
 	bin := operatorBinary(t)
-	for _, tc := range []struct{ role, resource string }{
-		{"controller", "sparkapplications/status"},
-		{"webhook", "secrets"},
+	for _, tc := range []struct {
+		config, role, namespace, resource string
+	}{
+		// namespace "" is the job namespace of the example.
+		{"", "controller", "", "sparkapplications/status"},
+		{"", "webhook", "spark-operator", "secrets"},
+		// A tenant namespace: the controller's cache lists pods there.
+		{tenantsConfig, "controller", "team-b", "pods"},
 	} {
-		t.Run(tc.role+"/"+tc.resource, func(t *testing.T) {
-			tr := renderTree(t)
+		t.Run(tc.role+"/"+cmp.Or(tc.namespace, "jobs")+"/"+tc.resource, func(t *testing.T) {
+			tr := renderTree(t, tc.config)
 			d := deploymentRunning(t, tr.objs, tc.role)
-			ns := d.Namespace
-			if tc.role == "controller" {
-				ns = tr.jobNamespace(t)
-			}
+			ns := cmp.Or(tc.namespace, tr.jobNamespace(t))
 			role, dropped := dropRule(t, tr.objs, ns, d.Spec.Template.Spec.ServiceAccountName, tc.resource)
 			t.Logf("dropped from Role %s/%s: %s", ns, role, dropped)
 
@@ -168,9 +190,18 @@ type renderedTree struct {
 	examples []*unstructured.Unstructured
 }
 
-func renderTree(t *testing.T) renderedTree {
+// renderTree renders src (a gen.yaml; "" for the built-in defaults).
+func renderTree(t *testing.T, src string) renderedTree {
 	t.Helper()
 	cfg := upstreamtest.Config(t)
+	if src != "" {
+		loaded, err := config.Load("gen.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		loaded.Spec.ArgoCD.ManifestsBaseURL, loaded.Spec.SparkOperator.CRDBaseURL = cfg.Spec.ArgoCD.ManifestsBaseURL, cfg.Spec.SparkOperator.CRDBaseURL
+		cfg = loaded
+	}
 	if v := "v" + strings.TrimPrefix(cfg.Spec.SparkOperator.Version, "v"); v != operatorVersion {
 		t.Fatalf("the config pins Spark Operator %s, the test builds and runs %s: update operatorVersion here and VERSION in hack/sparkoperator/build.sh", v, operatorVersion)
 	}
@@ -184,12 +215,23 @@ func renderTree(t *testing.T) renderedTree {
 	}
 	var tr renderedTree
 	env := cfg.EnvironmentNames()[0]
-	for _, folder := range []string{"namespaces", "spark-crds", sparkoperator.Name, "spark-jobs"} {
-		objs, err := kustomize.Build(filepath.Join(out, generator.OverlaysDir, env, folder))
+	for _, folder := range []string{"namespaces", "spark-crds", sparkoperator.Name, "spark-jobs", "tenants"} {
+		dir := filepath.Join(out, generator.OverlaysDir, env, folder)
+		if _, err := os.Stat(dir); folder == "tenants" && os.IsNotExist(err) {
+			continue // rendered only when there are tenants
+		}
+		objs, err := kustomize.Build(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr.objs = append(tr.objs, objs...)
+		for _, o := range objs {
+			// A tenant's AppProject is Argo CD's; Argo CD is not installed
+			// here (test/integration applies those with it).
+			if strings.HasPrefix(o.GetAPIVersion(), "argoproj.io/") {
+				continue
+			}
+			tr.objs = append(tr.objs, o)
+		}
 	}
 	entries, err := os.ReadDir(filepath.Join(out, generator.ExamplesDir))
 	if err != nil {
