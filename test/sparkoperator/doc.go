@@ -14,7 +14,8 @@
 //     a driver pod in the job namespace;
 //   - the controller picks up the example SparkApplication of examples/ and
 //     gets as far as spark-submit, which is missing here (no Spark
-//     distribution), and records that in the application's status;
+//     distribution), and records that in the application's status; the
+//     scheduled example is Scheduled with a next run;
 //   - no "forbidden" in either log; a copy of the tree with one rule dropped
 //     from gen's Role fails, naming it (the negative control).
 //

@@ -77,7 +77,10 @@ const waitTimeout = time.Minute
 // the logs are searched for refusals.
 const eventSettle = 2 * time.Second
 
-var sparkApplications = schema.GroupVersionResource{Group: sparkoperator.Group, Version: "v1beta2", Resource: "sparkapplications"}
+var (
+	sparkApplications          = schema.GroupVersionResource{Group: sparkoperator.Group, Version: "v1beta2", Resource: "sparkapplications"}
+	scheduledSparkApplications = schema.GroupVersionResource{Group: sparkoperator.Group, Version: "v1beta2", Resource: "scheduledsparkapplications"}
+)
 
 // TestSparkOperatorReal runs the operator as rendered and fails on any
 // finding.
@@ -505,6 +508,22 @@ func run(t *testing.T, bin string, tr renderedTree) (f findings) {
 	}
 	if message != "" && !(strings.Contains(message, sparkSubmit) && strings.Contains(message, "no such file or directory")) {
 		f.add("the example SparkApplication failed (%s) for another reason than the missing %s: %s", state, sparkSubmit, message)
+	}
+	// The scheduled example: the controller validates its schedule and
+	// records the next run in its status.
+	for _, o := range tr.examples {
+		if o.GetKind() != "ScheduledSparkApplication" {
+			continue
+		}
+		waitFor(ctx, &f, "ScheduledSparkApplication "+o.GetName()+" to be Scheduled", func() (bool, string) {
+			a, err := dyn.Resource(scheduledSparkApplications).Namespace(o.GetNamespace()).Get(ctx, o.GetName(), metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			st, _, _ := unstructured.NestedString(a.Object, "status", "scheduleState")
+			next, _, _ := unstructured.NestedString(a.Object, "status", "nextRun")
+			return st == "Scheduled" && next != "", fmt.Sprintf("scheduleState %q, nextRun %q", st, next)
+		}, controller)
 	}
 	return f
 }
