@@ -54,8 +54,12 @@ argocd: ## build (or reuse) the real Argo CD controller and repo-server for the 
 objectstore: ## build (or reuse) the real MinIO server, mc and SeaweedFS's weed for test/objectstore
 	hack/objectstore/build.sh
 
+.PHONY: sparkoperator
+sparkoperator: ## build (or reuse) the real Spark Operator (controller + webhook) that test/sparkoperator runs
+	hack/sparkoperator/build.sh
+
 .PHONY: test
-test: controlplane argocd objectstore ## run every test: unit, golden, kustomize builds, the real control plane, a real Argo CD
+test: controlplane argocd objectstore sparkoperator ## run every test: unit, golden, kustomize builds, the real control plane, a real Argo CD, object stores and Spark Operator
 	$(GO) test -count=1 -timeout 45m ./...
 
 .PHONY: test-short

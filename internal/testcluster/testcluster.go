@@ -247,6 +247,16 @@ func (c *Cluster) start(binDir string, o *options) error {
 		// There are no other apiserver replicas to reconcile the
 		// `kubernetes` Service endpoints with.
 		"--endpoint-reconciler-type=none",
+		// Webhooks (and aggregated APIs) are called at an address of the
+		// Service's EndpointSlices. Without this, kube-apiserver calls a
+		// webhook Service by its DNS name (<svc>.<ns>.svc), which the
+		// machine's resolver sends off the machine: measured here, such a
+		// call reached a TLS server somewhere. With endpoint routing a
+		// Service that no test routed fails at once and locally ("no
+		// endpoints available"); a test that runs a webhook gives its
+		// Service an EndpointSlice at an address of its own private
+		// network namespace (see test/sparkoperator).
+		"--enable-aggregator-routing=true",
 	}
 	if !runsController(o, "serviceaccount") {
 		// The ServiceAccount admission plugin rejects pods whose service

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -81,6 +82,57 @@ func TestAPIServer(t *testing.T) {
 		// so the rejection above came from the policy and nothing else.
 		if _, err := cs.CoreV1().Pods("restricted").Create(ctx, restrictedPod("compliant"), metav1.CreateOptions{}); err != nil {
 			t.Fatalf("compliant pod in a restricted namespace: %v", err)
+		}
+	})
+
+	// A webhook whose Service nobody routed fails at once and locally:
+	// kube-apiserver looks for the Service's EndpointSlices (endpoint
+	// routing) instead of dialing the Service's DNS name through the
+	// machine's resolver. (Without the flag this subtest fails with a TLS
+	// error from whatever server that name led to.)
+	t.Run("unrouted webhook fails locally", func(t *testing.T) {
+		createNamespace(t, cs, "hooked", nil)
+		svc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: "hook", Namespace: "hooked"},
+			Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "https", Port: 443}}},
+		}
+		if _, err := cs.CoreV1().Services("hooked").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		fail := admissionregistrationv1.Fail
+		none := admissionregistrationv1.SideEffectClassNone
+		hook := &admissionregistrationv1.ValidatingWebhookConfiguration{
+			ObjectMeta: metav1.ObjectMeta{Name: "unrouted"},
+			Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+				Name:                    "unrouted.example.com",
+				ClientConfig:            admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{Namespace: "hooked", Name: "hook"}},
+				Rules:                   []admissionregistrationv1.RuleWithOperations{{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create}, Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}}}},
+				NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "hooked"}},
+				FailurePolicy:           &fail,
+				SideEffects:             &none,
+				AdmissionReviewVersions: []string{"v1"},
+			}},
+		}
+		if _, err := cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, hook, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		defer cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(ctx, hook.Name, metav1.DeleteOptions{})
+		// The configuration takes effect once the API server's informer
+		// sees it: retry until the webhook answers.
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{GenerateName: "probe-", Namespace: "hooked"}}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			_, err := cs.CoreV1().ConfigMaps("hooked").Create(ctx, cm, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			if err != nil && strings.Contains(err.Error(), "unrouted.example.com") {
+				if !strings.Contains(err.Error(), "no endpoints available") {
+					t.Errorf("the unrouted webhook failed otherwise than for want of endpoints (did the API server dial out?): %v", err)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the webhook was never called; last: %v", err)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	})
 }

@@ -42,4 +42,42 @@
 // Under `go test -short` every test skips. Otherwise missing binaries fail
 // the test with instructions (hack/controlplane/build.sh,
 // hack/argocd/build.sh).
+//
+// # What runs for real, and the fakes that remain
+//
+// This is the one list of what the tests simulate instead of running. Real,
+// driven by the rendered objects: kube-apiserver, etcd, kube-controller-manager
+// (internal/testcluster), Argo CD's application controller and repo-server
+// (here), and the Spark Operator's controller and webhook (test/sparkoperator:
+// the rendered args and env, each as its rendered ServiceAccount through a
+// TokenRequest token, the webhook called by kube-apiserver through endpoint
+// routing inside a private network namespace). What remains simulated, and
+// what is checked instead:
+//
+//   - The kubelet and container runtime: the node simulator above marks
+//     workloads ready. Instead, every pod template is evaluated with the Pod
+//     Security Admission library and admitted by the real API server
+//     (test/integration), and the programs themselves run as local processes
+//     from the rendered args where they can be built here.
+//   - The Spark driver and executor JVMs: there is no Spark distribution
+//     here. Instead, the example SparkApplication is accepted by the real
+//     CRD schemas (test/integration), defaulted and validated by the real
+//     operator webhook, and picked up by the real controller, which gets as
+//     far as running bin/spark-submit (missing here) and records that failure
+//     in the application's status; a driver pod shaped like spark-submit's is
+//     mutated by the real webhook from the application's driver spec
+//     (test/sparkoperator). The image's own contents (Hadoop and hadoop-aws
+//     versions, uid) are checked by `make image-test` where a container
+//     runtime exists.
+//   - The Spark History Server JVM: same reason. Instead, its rendered
+//     Deployment, ConfigMap (spark-defaults.conf with the S3A settings for the
+//     configured object store) and Ingress are checked in the built overlays
+//     (generator/kustomize_test.go, variants_test.go), applied to a real API
+//     server, and synced by the real Argo CD here.
+//   - Argo CD's API server and UI (argocd-server), and its other optional
+//     components: not started. Instead, their objects from the pinned
+//     install.yaml and gen's patches (argocd-cmd-params-cm server.insecure,
+//     the Ingress) are applied to a real API server and kept through a
+//     bootstrap re-run (test/integration), and the sync that the UI would show
+//     is asserted through the Application objects' status here.
 package e2e
