@@ -50,12 +50,16 @@ controlplane: ## build (or reuse) the real kube-apiserver, kube-controller-manag
 argocd: ## build (or reuse) the real Argo CD controller and repo-server for the end-to-end tests
 	hack/argocd/build.sh
 
+.PHONY: upstream
+upstream: ## fetch (or verify) the pinned upstream files the tests serve: Argo CD install.yaml, Spark Operator CRDs
+	hack/upstream/fetch.sh
+
 .PHONY: test
-test: controlplane argocd ## run every test: unit, golden, kustomize builds, the real control plane, a real Argo CD
+test: upstream controlplane argocd ## run every test: unit, golden, kustomize builds, the real control plane, a real Argo CD
 	$(GO) test -count=1 -timeout 45m ./...
 
 .PHONY: test-short
-test-short: ## the fast tests only (skips those that need the control plane)
+test-short: upstream ## the fast tests only (skips those that need the control plane)
 	$(GO) test -short ./...
 
 # Fuzzing (issue 9): config decoding + validation, and the tree writer's path
