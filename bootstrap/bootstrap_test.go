@@ -143,8 +143,8 @@ func TestPreflightBeforeDownload(t *testing.T) {
 	err := Run(context.Background(), Options{
 		Config: offlineConfig(t), Environment: "rancher-desktop", RESTConfig: &rest.Config{Host: closedURL(t)}, Out: &out,
 	})
-	if err == nil || !strings.HasPrefix(err.Error(), "preflight: API server not reachable") {
-		t.Errorf("err = %v, want preflight's", err)
+	if err == nil || !strings.HasPrefix(err.Error(), "preflight: API server not reachable (connection refused) at http://127.0.0.1:") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("err = %v, want preflight's, on one line", err)
 	}
 	if d := time.Since(start); d > 15*time.Second {
 		t.Errorf("took %s", d)
