@@ -23,7 +23,7 @@ check: ## fail when the committed tree is not what the config renders
 GEN_CLUSTER_FLAGS := $(if $(CONTEXT),--context $(CONTEXT))
 
 .PHONY: up
-up: check ## the committed tree is current, then gen bootstrap (install Argo CD, point it at the tree)
+up: check image-if-missing ## the committed tree is current, the Spark image is built, then gen bootstrap (install Argo CD, point it at the tree)
 	$(GEN) bootstrap $(GEN_CLUSTER_FLAGS)
 
 .PHONY: down
@@ -133,6 +133,21 @@ image-tool:
 image: image-tool ## build image/Dockerfile as the image the tree runs, where the cluster finds it (no registry)
 	@echo "building $(IMAGE) with $(IMAGE_TOOL)"
 	$(IMAGE_TOOL) build -t $(IMAGE) image
+
+# make up builds the image before Argo CD runs the History Server from it:
+# only when a container runtime answers and the image is not there yet.
+.PHONY: image-if-missing
+image-if-missing:
+	@if [ -z "$(IMAGE)" ]; then \
+		echo "image/Dockerfile is missing or names no image: run make render" >&2; exit 1; \
+	elif [ -z "$(IMAGE_TOOL)" ]; then \
+		echo "no container runtime answers: the Spark image $(IMAGE) is not built; start Rancher Desktop and run make image before the History Server syncs"; \
+	elif $(IMAGE_TOOL) image inspect $(IMAGE) >/dev/null 2>&1; then \
+		echo "the Spark image $(IMAGE) is there ($(IMAGE_TOOL))"; \
+	else \
+		echo "the Spark image $(IMAGE) is missing: building it (make image)"; \
+		$(MAKE) --no-print-directory image; \
+	fi
 
 .PHONY: image-test
 image-test: image-tool ## run the built image: uid 185, hadoop-aws of its own Hadoop, an AWS SDK bundle

@@ -123,6 +123,9 @@ func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interfac
 	} else {
 		p.debugf("budget %s", b.Summary())
 	}
+	if msg := SparkImageMissing(nodes.Items, cfg); msg != "" {
+		p.warnf("%s", msg)
+	}
 	return nil
 }
 
