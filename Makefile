@@ -103,7 +103,7 @@ kustomize: ## install the kustomize CLI that make bench compares against
 	@command -v kustomize >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/kustomize" || $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
 .PHONY: bench
-bench: kustomize controlplane ## benchmarks, as ratios to kustomize build and kubectl apply measured in the same run
+bench: kustomize controlplane upstream ## benchmarks, as ratios to kustomize build and kubectl apply measured in the same run
 	$(GO) test -run '^$$' -bench . -benchmem ./generator/
 	$(GO) run ./hack/bench
 	$(GO) test -run '^$$' -bench StartToReady -benchtime 5x ./internal/testcluster/
