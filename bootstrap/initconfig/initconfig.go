@@ -51,6 +51,7 @@ func Write(ctx context.Context, o Options) (string, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
+	ok := OKMark()
 	if _, err := os.Lstat(o.Path); err == nil {
 		return "", fmt.Errorf("%s already exists; gen init never overwrites it: edit it, or move it away and run gen init again", o.Path)
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -73,7 +74,7 @@ func Write(ctx context.Context, o Options) (string, error) {
 		}
 		notes = append(notes, note)
 	}
-	fmt.Fprintf(o.Out, "✓ repository: %s\n", c.RepoURL)
+	fmt.Fprintf(o.Out, "%s repository: %s\n", ok, c.RepoURL)
 
 	c.Revision = o.Revision
 	if c.Revision == "" {
@@ -84,7 +85,7 @@ func Write(ctx context.Context, o Options) (string, error) {
 		c.Revision = branch
 		notes = append(notes, "spec.git.revision: the branch checked out when gen init ran")
 	}
-	fmt.Fprintf(o.Out, "✓ revision: %s\n", c.Revision)
+	fmt.Fprintf(o.Out, "%s revision: %s\n", ok, c.Revision)
 
 	def := config.DefaultEnvironment()
 	if o.NodeIP != nil {
@@ -97,7 +98,7 @@ func Write(ctx context.Context, o Options) (string, error) {
 		default:
 			c.NodeIP = ip
 			notes = append(notes, "spec.environments[0].nodeIP: the InternalIP of the "+def.Name+" cluster's node")
-			fmt.Fprintf(o.Out, "✓ node address: %s (%s.sslip.io)\n", ip, ip)
+			fmt.Fprintf(o.Out, "%s node address: %s (%s.sslip.io)\n", ok, ip, ip)
 		}
 	}
 
@@ -127,6 +128,15 @@ func Write(ctx context.Context, o Options) (string, error) {
 		return "", fmt.Errorf("write %s: %w", o.Path, err)
 	}
 	return o.Path, nil
+}
+
+// OKMark is the mark of a step done: ✓, or plain ASCII when NO_COLOR is set
+// (as gen bootstrap prints it).
+func OKMark() string {
+	if os.Getenv("NO_COLOR") != "" {
+		return "[ok]"
+	}
+	return "✓"
 }
 
 // currentBranch is the branch checked out in dir.

@@ -46,6 +46,7 @@ func load(t *testing.T, path string) config.Platform {
 }
 
 func TestWriteFromTheCheckoutAndTheNode(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
 	dir := gitRepo(t, "feature/spark", "git@github.com:acme/platform.git")
 	var out bytes.Buffer
 	path, err := Write(context.Background(), Options{

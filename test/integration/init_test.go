@@ -21,6 +21,7 @@ import (
 // TestInitReadsTheNodeAddress: gen init asks the real API server for the
 // node's InternalIP and writes it as the environment's nodeIP.
 func TestInitReadsTheNodeAddress(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
 	cluster := testcluster.Start(t)
 	ctx := context.Background()
 	cs := kubernetes.NewForConfigOrDie(cluster.RestConfig())

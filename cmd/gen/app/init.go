@@ -82,6 +82,6 @@ func Init(ctx context.Context, o InitOptions, contextExplicit bool, streams Stre
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(streams.ErrOut, "✓ wrote %s; next: gen render, commit and push, gen bootstrap\n", path)
+	fmt.Fprintf(streams.ErrOut, "%s wrote %s; next: gen render, commit and push, gen bootstrap\n", initconfig.OKMark(), path)
 	return nil
 }
