@@ -84,10 +84,16 @@ done <"$SUMS"
 if $regen; then
   [[ -n $local_dir ]] || die "--regen reads a local folder: set GEN_UPSTREAM_DIR"
   tmp=$(mktemp "$SUMS.XXXXXX")
-  for path in "${paths[@]}"; do
-    [[ -f $local_dir/$path ]] || die "--regen: $local_dir/$path is missing"
+  # Comments and blank lines stay; each listed path gets its file's sum.
+  while IFS= read -r line; do
+    if [[ -z $line || $line == \#* ]]; then
+      printf '%s\n' "$line" >>"$tmp"
+      continue
+    fi
+    path=${line#*  }
+    [[ -f $local_dir/$path ]] || { rm -f "$tmp"; die "--regen: $local_dir/$path is missing"; }
     printf '%s  %s\n' "$(sha256 "$local_dir/$path")" "$path" >>"$tmp"
-  done
+  done <"$SUMS"
   mv -f "$tmp" "$SUMS"
   log "rewrote $SUMS from $local_dir; review the diff"
   exit 0
