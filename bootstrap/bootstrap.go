@@ -99,26 +99,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	git := gitCredentials{token: o.GitToken, sshKeyPath: o.SSHKeyPath}
 
-	// Build everything before touching the cluster: a bad install file or
-	// config fails here, with nothing applied.
+	// Render before connecting (offline: a bad config fails here); download
+	// nothing before preflight has said the cluster is there and usable.
 	tree, err := NewTree(cfg, env.Name)
-	if err != nil {
-		return err
-	}
-	if o.ArgoCDManifests != "" {
-		content, err := readInstall(ctx, o.ArgoCDManifests)
-		if err != nil {
-			return err
-		}
-		if err := tree.UseInstall(argocd.InstallURL(cfg), content); err != nil {
-			return err
-		}
-	}
-	argoObjs, namespaceObjs, err := tree.Install()
-	if err != nil {
-		return err
-	}
-	rootObjs, err := rootObjects(tree)
 	if err != nil {
 		return err
 	}
@@ -159,6 +142,31 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	if err := run(StepPreflight, func() error { return preflight(ctx, restCfg, cs, cfg, env, b, p) }); err != nil {
+		return err
+	}
+
+	// Build everything before applying anything: the Argo CD install is
+	// downloaded here, once, by gen (not inside kustomize, whose error would
+	// bury the URL), and a bad install file fails with nothing applied.
+	installURL := argocd.InstallURL(cfg)
+	var install []byte
+	if o.ArgoCDManifests != "" {
+		install, err = readInstall(ctx, o.ArgoCDManifests)
+	} else {
+		install, err = downloadInstall(ctx, installURL)
+	}
+	if err != nil {
+		return err
+	}
+	if err := tree.UseInstall(installURL, install); err != nil {
+		return err
+	}
+	argoObjs, namespaceObjs, err := tree.Install()
+	if err != nil {
+		return err
+	}
+	rootObjs, err := rootObjects(tree)
+	if err != nil {
 		return err
 	}
 	if o.DryRun {
@@ -218,14 +226,17 @@ func InstallObjects(ctx context.Context, cfg config.Platform, env, installSource
 	if err != nil {
 		return nil, err
 	}
+	var content []byte
 	if installSource != "" {
-		content, err := readInstall(ctx, installSource)
-		if err != nil {
-			return nil, err
-		}
-		if err := tree.UseInstall(argocd.InstallURL(cfg), content); err != nil {
-			return nil, err
-		}
+		content, err = readInstall(ctx, installSource)
+	} else {
+		content, err = downloadInstall(ctx, argocd.InstallURL(cfg))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := tree.UseInstall(argocd.InstallURL(cfg), content); err != nil {
+		return nil, err
 	}
 	argoObjs, namespaceObjs, err := tree.Install()
 	return append(namespaceObjs, argoObjs...), err

@@ -81,7 +81,7 @@ func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interfac
 			"get fresh ones (Rancher Desktop writes them into ~/.kube/config when Kubernetes starts) and run bootstrap again", restCfg.Host)
 	}
 	if err != nil {
-		return fmt.Errorf("API server not reachable: %w (is Rancher Desktop running with Kubernetes enabled?)", err)
+		return fmt.Errorf("API server not reachable (%v) at %s: is Rancher Desktop running with Kubernetes enabled?", shortCause(err), restCfg.Host)
 	}
 	minor, _ := strconv.Atoi(strings.TrimSuffix(version.Minor, "+"))
 	if version.Major != "1" || minor < MinKubernetesMinor {
@@ -122,6 +122,9 @@ func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interfac
 		p.warnf("%s", short)
 	} else {
 		p.debugf("budget %s", b.Summary())
+	}
+	if msg := SparkImageMissing(nodes.Items, cfg); msg != "" {
+		p.warnf("%s", msg)
 	}
 	return nil
 }

@@ -1,8 +1,10 @@
 # shellcheck shell=bash disable=SC2034  # force and regen are read by the sourcing script
-# Shared by hack/*/build.sh (sourced, not run): flag parsing (--force,
-# --regen, --help from the calling script's header comment), log and timed
-# steps. Sets force and regen.
+# Shared by hack/*/build.sh and hack/upstream/fetch.sh (sourced, not run): flag
+# parsing (--force, --regen, --help from the calling script's header comment),
+# log and timed steps. Sets force and regen; messages start with the calling
+# script's name.
 
+prog=$(basename "$0")
 force=false
 regen=false
 for arg in "$@"; do
@@ -14,19 +16,19 @@ for arg in "$@"; do
     exit 0
     ;;
   *)
-    echo "build.sh: unknown argument: $arg (try --help)" >&2
+    echo "$prog: unknown argument: $arg (try --help)" >&2
     exit 2
     ;;
   esac
 done
 
-log() { echo "build.sh: $*" >&2; }
+log() { echo "$prog: $*" >&2; }
 
 # step LABEL CMD...: runs CMD and prints how long it took.
 step() {
   local label=$1
   shift
   log "$label ..."
-  local TIMEFORMAT="build.sh: $label took %0Rs (user %0Us, sys %0Ss)"
+  local TIMEFORMAT="$prog: $label took %0Rs (user %0Us, sys %0Ss)"
   time "$@"
 }

@@ -72,6 +72,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) ([]Finding, error
 		return d.findings, nil // nothing else can be checked
 	}
 	d.capacity()
+	d.sparkImage()
 	d.namespaces()
 	d.crds()
 	d.argoCD()

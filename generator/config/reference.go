@@ -144,28 +144,44 @@ func Doc(path string) (string, bool) {
 
 // DefaultYAML is the full default config with a comment on every field.
 func DefaultYAML() ([]byte, error) {
+	return AnnotatedYAML(Default(),
+		"gen configuration: every field shows its built-in default.",
+		"Save as gen.yaml at the repository root, keep only what you change, then run gen render.")
+}
+
+// AnnotatedYAML writes doc (a Platform, or any value shaped like one, such as
+// the few fields gen init sets) as YAML in the order of its JSON fields, with
+// each field's description from FieldDocs above it and the header lines as
+// comments on top (an empty line stays blank). A field without a description is an error, so the
+// reference can never miss one.
+func AnnotatedYAML(doc any, header ...string) ([]byte, error) {
 	// JSON keeps the struct's field order (sigs.k8s.io/yaml would sort keys),
 	// and JSON is YAML, so the node tree follows the order of the types.
-	raw, err := json.Marshal(Default())
+	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
-	var doc yamlv3.Node
-	if err := yamlv3.Unmarshal(raw, &doc); err != nil {
+	var node yamlv3.Node
+	if err := yamlv3.Unmarshal(raw, &node); err != nil {
 		return nil, err
 	}
-	plain(&doc)
+	plain(&node)
 	var missing []string
-	annotate(doc.Content[0], "", &missing)
+	annotate(node.Content[0], "", &missing)
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("config fields without a description: %s", strings.Join(missing, ", "))
 	}
 	var out bytes.Buffer
-	out.WriteString("# gen configuration: every field shows its built-in default.\n")
-	out.WriteString("# Save as gen.yaml at the repository root, keep only what you change, then run gen render.\n")
+	for _, line := range header {
+		if line == "" { // a blank line, not an empty comment
+			out.WriteString("\n")
+			continue
+		}
+		out.WriteString("# " + line + "\n")
+	}
 	enc := yamlv3.NewEncoder(&out)
 	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
+	if err := enc.Encode(&node); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil

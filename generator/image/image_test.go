@@ -479,3 +479,52 @@ func TestLabelValuesAreQuoted(t *testing.T) {
 	}
 	t.Error("no source label")
 }
+
+// TestMakeUpBuildsTheImageWhenMissing runs the Makefile's image-if-missing
+// step (a prerequisite of make up) with a stand-in container tool that logs
+// its arguments: it builds the announced reference only when the tool says
+// the image is not there, and says so without a runtime.
+func TestMakeUpBuildsTheImageWhenMissing(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Fatal("this test runs make: install it (Debian: apt-get install make; macOS: xcode-select --install)")
+	}
+	dockerfile, err := os.ReadFile("../../image/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := announced(t, dockerfile)
+	dir := t.TempDir()
+	tool, log := filepath.Join(dir, "tool"), filepath.Join(dir, "log")
+	script := "#!/bin/sh\necho \"$*\" >> " + log + "\ncase \"$1 $2\" in \"image inspect\") exit $FAKE_INSPECT;; esac\nexit 0\n"
+	if err := os.WriteFile(tool, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	makeUp := func(imageTool, inspect string) (string, string) {
+		t.Helper()
+		os.Remove(log)
+		cmd := exec.Command("make", "--no-print-directory", "-C", "../..", "image-if-missing", "IMAGE_TOOL="+imageTool)
+		cmd.Env = append(os.Environ(), "FAKE_INSPECT="+inspect)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make image-if-missing: %v\n%s", err, out)
+		}
+		calls, _ := os.ReadFile(log)
+		return string(out), string(calls)
+	}
+
+	out, calls := makeUp(tool, "0")
+	if calls != "image inspect "+ref+"\n" {
+		t.Errorf("image there: the tool was called with\n%s\nwant only an inspect of %s (%s)", calls, ref, out)
+	}
+	out, calls = makeUp(tool, "1")
+	if want := "image inspect " + ref + "\nbuild -t " + ref + " image\n"; calls != want {
+		t.Errorf("image missing: the tool was called with\n%s\nwant\n%s(%s)", calls, want, out)
+	}
+	if !strings.Contains(out, "missing: building it") {
+		t.Errorf("make up does not say it builds the image:\n%s", out)
+	}
+	out, _ = makeUp("", "1")
+	if !strings.Contains(out, "no container runtime answers") || !strings.Contains(out, "make image") {
+		t.Errorf("without a runtime make up does not say what to do:\n%s", out)
+	}
+}

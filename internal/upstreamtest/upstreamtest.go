@@ -3,10 +3,12 @@
 // that tests and benchmarks can build the rendered tree, whose overlays
 // reference those files by URL, without network access.
 //
-// The files live outside the repository, in ../shared/upstream beside the
-// repository root (or $GEN_UPSTREAM_DIR), and are read in place: they are
+// The files live outside the repository and are read in place: they are
 // upstream's, under upstream's license, and must not be copied into the
-// repository.
+// repository. They are found in $GEN_UPSTREAM_DIR, in ../shared/upstream
+// beside the repository root (this project's machines and CI, which have no
+// network), or in the test cache that hack/upstream/fetch.sh fills from the
+// pinned URLs; hack/upstream/SHA256SUMS records their SHA-256 (see Dir).
 //
 // Usage in a test:
 //
@@ -15,6 +17,7 @@
 package upstreamtest
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,6 +27,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rdspark/gen/generator/config"
@@ -120,38 +124,155 @@ func ConfigFor(argoBaseURL, sparkCRDBaseURL string) config.Platform {
 	return cfg
 }
 
-// Dir locates the upstream folder: $GEN_UPSTREAM_DIR if set, else
-// ../shared/upstream relative to the repository root, found by walking up
-// from the working directory (a test's package folder under go test) to
-// go.mod. It checks that the files Config needs are there, so a missing or
-// wrong folder is reported once, plainly, instead of as a 404 deep inside a
-// kustomize error.
-func Dir() (string, error) {
-	dir := os.Getenv(EnvDir)
-	from := "$" + EnvDir
-	if dir == "" {
-		root, err := repoRoot()
-		if err != nil {
-			return "", fmt.Errorf("upstreamtest: %w; set %s to the upstream folder", err, EnvDir)
+// EnvCache names the environment variable of the test cache root, the same
+// as the control-plane build's.
+const EnvCache = "GEN_TEST_CACHE"
+
+// ChecksumsFile is the repository's list of the upstream files the tests
+// need, with their SHA-256, relative to the repository root. hack/upstream/fetch.sh
+// fetches and verifies the files it names; Dir verifies them again.
+const ChecksumsFile = "hack/upstream/SHA256SUMS"
+
+// CacheDir is where hack/upstream/fetch.sh downloads the upstream files:
+// ${GEN_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gen-test}/upstream.
+func CacheDir() string {
+	root := os.Getenv(EnvCache)
+	if root == "" {
+		cache := os.Getenv("XDG_CACHE_HOME")
+		if cache == "" {
+			cache = filepath.Join(os.Getenv("HOME"), ".cache")
 		}
-		dir = filepath.Join(root, "..", "shared", "upstream")
-		from = "../shared/upstream beside the repository root " + root + "; set $" + EnvDir + " to use another folder"
+		root = filepath.Join(cache, "gen-test")
+	}
+	return filepath.Join(root, "upstream")
+}
+
+// Dir locates the upstream folder, in the order hack/upstream/fetch.sh uses:
+// $GEN_UPSTREAM_DIR if set; else ../shared/upstream beside the repository
+// root (found by walking up from the working directory, a test's package
+// folder under go test, to go.mod) when it exists; else the test cache
+// (CacheDir) that fetch.sh fills. Every file of hack/upstream/SHA256SUMS must
+// be there with its recorded SHA-256, so a missing, wrong or tampered file is
+// reported once, naming it, instead of as a 404 or a strange diff deep inside
+// a kustomize error.
+func Dir() (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", fmt.Errorf("upstreamtest: %w; run the tests inside the repository", err)
+	}
+	return dirFrom(root)
+}
+
+const fetchHint = "run hack/upstream/fetch.sh (make test runs it) to download and verify them, or set $" + EnvDir + " to a folder that holds them"
+
+func dirFrom(root string) (string, error) {
+	dir, from := os.Getenv(EnvDir), "$"+EnvDir
+	if dir == "" {
+		shared := filepath.Join(root, "..", "shared", "upstream")
+		if info, err := os.Stat(shared); err == nil && info.IsDir() {
+			dir, from = shared, "../shared/upstream beside the repository root "+root
+		} else {
+			dir, from = CacheDir(), "the test cache (no $"+EnvDir+", no ../shared/upstream beside "+root+")"
+		}
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", fmt.Errorf("upstreamtest: %w", err)
 	}
-	spark := "v" + strings.TrimPrefix(config.Default().Spec.SparkOperator.Version, "v")
-	need := []string{filepath.Join("argo-cd", "v"+ArgoCDVersion, "install.yaml")}
-	for _, f := range sparkoperator.CRDFiles {
-		need = append(need, filepath.Join("spark-operator", spark, f))
+	sums, err := readChecksums(filepath.Join(root, filepath.FromSlash(ChecksumsFile)))
+	if err != nil {
+		return "", err
 	}
-	for _, f := range need {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			return "", fmt.Errorf("upstreamtest: upstream release file missing: %w (upstream folder from %s)", err, from)
+	if err := coversPins(sums); err != nil {
+		return "", err
+	}
+	verified.Lock()
+	defer verified.Unlock()
+	if err, done := verified.m[dir]; done {
+		return dir, err
+	}
+	err = verify(dir, from, sums)
+	verified.m[dir] = err
+	return dir, err
+}
+
+// verified remembers each folder's verification: tests call Dir often, and
+// hashing the files once per test binary is enough.
+var verified = struct {
+	sync.Mutex
+	m map[string]error
+}{m: map[string]error{}}
+
+func verify(dir, from string, sums []checksum) error {
+	for _, c := range sums {
+		file := filepath.Join(dir, filepath.FromSlash(c.path))
+		content, err := os.ReadFile(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("upstreamtest: upstream release file missing: %s (upstream folder from %s); %s", file, from, fetchHint)
+		}
+		if err != nil {
+			return fmt.Errorf("upstreamtest: %w", err)
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(content)); got != c.sum {
+			return fmt.Errorf("upstreamtest: checksum mismatch: %s has sha256 %s, %s records %s (upstream folder from %s); replace the file with the pinned release's, or %s",
+				file, got, ChecksumsFile, c.sum, from, fetchHint)
 		}
 	}
-	return dir, nil
+	return nil
+}
+
+// Pinned are the upstream files the tests use: the default pins' (what users
+// get) and the older Argo CD release of the upgrade tests.
+func Pinned() []string {
+	spark := "v" + strings.TrimPrefix(config.Default().Spec.SparkOperator.Version, "v")
+	need := []string{
+		path.Join("argo-cd", "v"+ArgoCDVersion, "install.yaml"),
+		path.Join("argo-cd", "v"+OlderArgoCDVersion, "install.yaml"),
+	}
+	for _, f := range sparkoperator.CRDFiles {
+		need = append(need, path.Join("spark-operator", spark, f))
+	}
+	return need
+}
+
+// coversPins: a default pin must be a release whose files are recorded (and
+// so verified), or a pin bump would quietly test nothing.
+func coversPins(sums []checksum) error {
+	listed := map[string]bool{}
+	for _, c := range sums {
+		listed[c.path] = true
+	}
+	for _, p := range Pinned() {
+		if !listed[p] {
+			return fmt.Errorf("upstreamtest: %s does not list %s, a file of a pinned release: add its path, then run hack/upstream/fetch.sh --regen with the file at hand", ChecksumsFile, p)
+		}
+	}
+	return nil
+}
+
+type checksum struct{ sum, path string }
+
+// readChecksums parses the sha256sum-format list ("<hex>  <path>" lines).
+func readChecksums(file string) ([]checksum, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("upstreamtest: %w", err)
+	}
+	var sums []checksum
+	for i, line := range strings.Split(string(raw), "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		sum, path, ok := strings.Cut(line, "  ")
+		if !ok || len(sum) != 64 || !fs.ValidPath(path) {
+			return nil, fmt.Errorf("upstreamtest: %s:%d: not \"<sha256>  <path>\": %q", file, i+1, line)
+		}
+		sums = append(sums, checksum{sum: sum, path: path})
+	}
+	if len(sums) == 0 {
+		return nil, fmt.Errorf("upstreamtest: %s lists no files", file)
+	}
+	return sums, nil
 }
 
 // repoRoot walks up from the working directory to the folder holding go.mod.

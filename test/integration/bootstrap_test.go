@@ -1,3 +1,5 @@
+//go:build linux
+
 package integration
 
 import (
@@ -354,6 +356,22 @@ func moreBadInput(t *testing.T, cluster *testcluster.Cluster, cfg config.Platfor
 			nothingApplied(t)
 		})
 	}
+	t.Run("unreachable install URL", func(t *testing.T) {
+		// Preflight passes on the real API server; the download then fails
+		// as one line with the URL and both ways out, before anything is applied.
+		bad := cfg
+		bad.Spec.ArgoCD.ManifestsBaseURL = "http://127.0.0.1:1/argo-cd"
+		var out bytes.Buffer
+		err := bootstrap.Run(ctx, bootstrapOptions(cluster, bad, &out))
+		wantError(t, err, "cannot download the Argo CD install", "http://127.0.0.1:1/argo-cd/v", "--argocd-manifests FILE", "spec.argocd.manifestsBaseURL")
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("error takes more than one line:\n%v", err)
+		}
+		if !strings.Contains(out.String(), "preflight") {
+			t.Errorf("preflight did not run first:\n%s", out.String())
+		}
+		nothingApplied(t)
+	})
 	t.Run("dry run touches nothing", func(t *testing.T) {
 		var out bytes.Buffer
 		o := bootstrapOptions(cluster, cfg, &out)

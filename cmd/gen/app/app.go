@@ -76,6 +76,7 @@ Every later change: edit gen.yaml, gen render, commit, push.`,
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.AddCommand(
+		NewInitCommand(streams),
 		NewRenderCommand(streams),
 		NewConfigCommand(streams),
 		NewBootstrapCommand(streams),
