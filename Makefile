@@ -34,6 +34,10 @@ down: ## gen teardown: remove the platform and Argo CD (MinIO's data is kept)
 status: ## gen status: Applications, workloads, URLs
 	$(GEN) status $(GEN_CLUSTER_FLAGS)
 
+.PHONY: sync
+sync: ## gen sync: make the pushed commit live now (hard refresh), wait until every Application runs it
+	$(GEN) sync $(GEN_CLUSTER_FLAGS)
+
 .PHONY: validate
 validate: ## gen doctor: every check, with the likely cause and fix of each failure
 	$(GEN) doctor $(GEN_CLUSTER_FLAGS)

@@ -82,6 +82,7 @@ Every later change: edit gen.yaml, gen render, commit, push.`,
 		NewStatusCommand(streams),
 		NewDoctorCommand(streams),
 		NewDiffCommand(streams),
+		NewSyncCommand(streams),
 		NewTeardownCommand(streams),
 		NewVersionCommand(streams),
 	)
