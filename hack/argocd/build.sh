@@ -7,7 +7,8 @@
 #                          with the symlinks argocd-application-controller and
 #                          argocd-repo-server (it picks its role from its own name)
 #   kustomize              sigs.k8s.io/kustomize/kustomize/v5 at the version the
-#                          release pins (KUSTOMIZE_VERSION in its hack/tool-versions.sh)
+#                          release pins (KUSTOMIZE_VERSION in its hack/tool-versions.sh;
+#                          see install_kustomize for the one replace it needs)
 #   git-verify-wrapper.sh  the release's hack/git-verify-wrapper.sh, which the
 #                          repo-server of Argo CD 3.6 runs for every revision
 #                          (its image has it on PATH)
@@ -65,6 +66,7 @@ CACHE_ROOT=${GEN_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gen-test}
 ARGOCD_DIR=$CACHE_ROOT/argocd-$ARGOCD_VERSION
 SRC_DIR=$ARGOCD_DIR/src
 BIN_DIR=$ARGOCD_DIR/bin
+KUSTOMIZE_SRC=$ARGOCD_DIR/kustomize-src
 
 ARGOCD_MODULE=github.com/argoproj/argo-cd/v3
 GITOPS_ENGINE_MODULE=github.com/argoproj/argo-cd/gitops-engine/v3
@@ -195,20 +197,44 @@ build_argocd() {
   mv -f "$tmp" "$BIN_DIR/argocd"
 }
 
-# install_kustomize: `go install` into a temporary GOBIN, then rename into
-# place, for the same reason as build_argocd. `go install pkg@version`
-# resolves kustomize's own go.mod, outside any module; kustomize 5.8.3 needs
-# Go 1.27 too.
+# install_kustomize: kustomize built in a wrapper module in the cache
+# (KUSTOMIZE_SRC), written to a temporary file and renamed into place like
+# build_argocd. kustomize 5.8.3 needs Go 1.27 too, and its go.mod asks for
+# k8s.io/kube-openapi v0.0.0-20261001230523-97fa35140926, which the module
+# proxy does not serve ("403 Forbidden: This module version is not
+# available"), so plain `go install ...@v5.8.3` fails. The wrapper replaces
+# kube-openapi with the version the Argo CD release itself builds with (from
+# its go.mod, so it is served); nothing else changes, and `kustomize version`
+# still reports the release.
 install_kustomize() {
-  local tmpdir
-  tmpdir=$(mktemp -d "$BIN_DIR/.kustomize.tmp.XXXXXX")
-  # shellcheck disable=SC2064
-  trap "rm -rf '$tmpdir'" EXIT
-  (cd "$tmpdir" && GOBIN=$tmpdir argo_go install -trimpath -ldflags "-s -w" \
-    "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION")
-  mv -f "$tmpdir/kustomize" "$BIN_DIR/kustomize"
-  rm -rf "$tmpdir"
-  trap - EXIT
+  local openapi tmp pid
+  openapi=$(awk '$1 == "k8s.io/kube-openapi" && $2 ~ /^v/ { print $2; exit }' "$SRC_DIR/go.mod")
+  [[ -n $openapi ]] || {
+    log "no k8s.io/kube-openapi requirement in $SRC_DIR/go.mod"
+    return 1
+  }
+  rm -rf "$KUSTOMIZE_SRC"
+  mkdir -p "$KUSTOMIZE_SRC"
+  (
+    cd "$KUSTOMIZE_SRC"
+    argo_go mod init gen-test/kustomize >/dev/null 2>&1
+    argo_go mod edit -require="sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" \
+      -replace="k8s.io/kube-openapi=k8s.io/kube-openapi@$openapi" \
+      -tool=sigs.k8s.io/kustomize/kustomize/v5
+    argo_go mod tidy
+  )
+  tmp=$(mktemp "$BIN_DIR/.kustomize.tmp.XXXXXX")
+  (cd "$KUSTOMIZE_SRC" && GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN exec go build -trimpath -ldflags "-s -w" -o "$tmp" sigs.k8s.io/kustomize/kustomize/v5) &
+  pid=$!
+  # shellcheck disable=SC2064 # expand $tmp and $pid now, the traps run later
+  {
+    trap "rm -f '$tmp'" EXIT
+    trap "kill $pid 2>/dev/null; wait $pid; rm -f '$tmp'; exit 130" INT
+    trap "kill $pid 2>/dev/null; wait $pid; rm -f '$tmp'; exit 143" TERM
+  }
+  wait "$pid"
+  trap - EXIT INT TERM
+  mv -f "$tmp" "$BIN_DIR/kustomize"
 }
 
 # install_verify_wrapper: the release's script, executable, in BIN_DIR (the
