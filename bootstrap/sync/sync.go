@@ -53,17 +53,34 @@ type Application struct {
 	Sync     string
 	Health   string
 	Revision string
+	// Operation is the phase of Argo CD's last sync operation (Running,
+	// Terminating, Succeeded, Failed, Error; empty when none ran).
+	Operation string
 	// Why lists what keeps it from being done: the operation's message,
 	// conditions, and the resources that are not Synced or not Healthy.
 	Why []string
 }
 
-// done reports whether a is Synced and Healthy at revision.
+// done reports whether a is Synced and Healthy at revision with no sync
+// operation in flight: Argo CD can report Synced and Healthy while the
+// operation that got there is still finishing (its last wave, a retry), and
+// "live" means Argo CD is done.
 func (a Application) done(revision string) bool {
-	return a.Sync == "Synced" && a.Health == "Healthy" && revisionMatches(a.Revision, revision)
+	return a.Sync == "Synced" && a.Health == "Healthy" && revisionMatches(a.Revision, revision) &&
+		a.Operation != "Running" && a.Operation != "Terminating"
 }
 
+// String is the state with every reason, for the final error.
 func (a Application) String() string {
+	s := a.short()
+	if len(a.Why) > 0 {
+		s += " (" + strings.Join(a.Why, "; ") + ")"
+	}
+	return s
+}
+
+// short is the state without the reasons, for progress lines.
+func (a Application) short() string {
 	rev := a.Revision
 	if len(rev) > 12 {
 		rev = rev[:12]
@@ -72,8 +89,8 @@ func (a Application) String() string {
 		rev = "-"
 	}
 	s := fmt.Sprintf("%s %s/%s at %s", a.Name, a.Sync, a.Health, rev)
-	if len(a.Why) > 0 {
-		s += " (" + strings.Join(a.Why, "; ") + ")"
+	if a.Operation == "Running" || a.Operation == "Terminating" {
+		s += ", sync " + a.Operation
 	}
 	return s
 }
@@ -160,17 +177,18 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) (Result, error) {
 			return Result{}, fmt.Errorf("list Applications: %w", err)
 		}
 		r := Result{Applications: collect(names, list.Items), Elapsed: time.Since(start)}
-		var pending []string
+		var pending, progress []string
 		for _, a := range r.Applications {
 			if !a.done(o.Revision) {
 				pending = append(pending, a.String())
+				progress = append(progress, a.short())
 			}
 		}
 		if len(pending) == 0 {
 			fmt.Fprintf(o.Out, "✓ every Application Synced and Healthy at %s (%s)\n", want, r.Elapsed.Round(100*time.Millisecond))
 			return r, nil
 		}
-		if summary := strings.Join(pending, ", "); summary != last {
+		if summary := strings.Join(progress, ", "); summary != last {
 			fmt.Fprintf(o.Out, "  waiting (%s): %s\n", r.Elapsed.Round(time.Second), summary)
 			last = summary
 		}
@@ -221,7 +239,8 @@ func fromLive(u *unstructured.Unstructured) Application {
 	if a.Health == "" {
 		a.Health = "Unknown"
 	}
-	if phase := str(u.Object, "status", "operationState", "phase"); phase != "" && phase != "Succeeded" {
+	a.Operation = str(u.Object, "status", "operationState", "phase")
+	if phase := a.Operation; phase != "" && phase != "Succeeded" {
 		a.Why = append(a.Why, fmt.Sprintf("operation %s: %s", phase, oneLine(str(u.Object, "status", "operationState", "message"))))
 	}
 	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")

@@ -68,6 +68,11 @@ func TestCollectNamesWhatIsNotDone(t *testing.T) {
 	if apps[1].done("0123456789abcdef0123456789abcdef01234567") {
 		t.Error("minio is done at another commit")
 	}
+	finishing := apps[1]
+	finishing.Operation = "Running"
+	if finishing.done(rev) || !strings.Contains(finishing.short(), "sync Running") {
+		t.Errorf("Synced and Healthy with its sync still running is not done: %s", finishing.short())
+	}
 	s := apps[2].String()
 	for _, want := range []string{
 		"spark-history OutOfSync/Progressing at 0123456789ab",
