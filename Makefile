@@ -41,6 +41,10 @@ down: bin/gen ## gen teardown: remove the platform and Argo CD (MinIO's data is 
 status: bin/gen ## gen status: Applications, workloads, URLs
 	$(GEN) status $(GEN_CLUSTER_FLAGS)
 
+.PHONY: sync
+sync: ## gen sync: make the pushed commit live now (hard refresh), wait until every Application runs it
+	$(GEN) sync $(GEN_CLUSTER_FLAGS)
+
 .PHONY: validate
 validate: bin/gen ## gen doctor: every check, with the likely cause and fix of each failure
 	$(GEN) doctor $(GEN_CLUSTER_FLAGS)

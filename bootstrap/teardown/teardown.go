@@ -1,7 +1,9 @@
-// Package teardown removes the platform: the root Application with cascade
-// (Argo CD deletes what it synced), then what Argo CD keeps or cannot delete
-// (the platform namespaces, or everything when Argo CD is not running), then
-// Argo CD itself. MinIO's data volume and credentials stay unless purging.
+// Package teardown removes the platform: the component Applications with
+// cascade (Argo CD deletes what it synced; the root and Argo CD's own
+// Application go without, see applications), then what Argo CD keeps or
+// cannot delete (the platform namespaces and CRDs, or everything when Argo
+// CD is not running), then Argo CD itself. MinIO's data volume and
+// credentials stay unless purging.
 package teardown
 
 import (
@@ -111,9 +113,20 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) error {
 	return nil
 }
 
-// applications deletes the root Application with cascade when Argo CD runs
-// (its finalizer deletes every child and what they synced), and otherwise
-// drops the finalizers, which nothing would ever remove, and deletes them.
+// applications deletes the Applications. When Argo CD runs, each component
+// Application goes with cascade (its finalizer: Argo CD deletes what it
+// synced), but not through the root: Argo CD deletes a root's resources
+// wave by wave, last wave first, and the AppProject (wave 0) goes in the
+// same wave as the namespaces and CRD Applications, which can then never
+// be finalized ("error getting app project": measured with Argo CD 3.6.1,
+// they hang); and the argocd Application (wave -1) would delete Argo CD's
+// own controller while the root still waits for it. So the root and the
+// argocd Application lose their finalizers and go first, leaving the
+// component Applications and Argo CD running; then every component
+// Application is deleted while its project still exists; Argo CD itself is
+// uninstalled at the end ("uninstall Argo CD"). When Argo CD is not
+// running, it drops the finalizers, which nothing would ever remove, and
+// deletes them.
 func (t *teardown) applications(ctx context.Context, deadline time.Time) error {
 	apps := t.dyn.Resource(applications).Namespace(component.ArgoCDNamespace)
 	list, err := apps.List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/part-of=" + component.PartOf})
@@ -128,9 +141,18 @@ func (t *teardown) applications(ctx context.Context, deadline time.Time) error {
 		return nil
 	}
 	if t.argoRunning(ctx) {
-		fmt.Fprintf(t.o.Out, "  deleting %s; Argo CD deletes what it synced\n", argocd.RootName)
-		if err := apps.Delete(ctx, argocd.RootName, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return err
+		for _, name := range []string{argocd.RootName, argocd.Name} {
+			if err := t.deleteWithoutCascade(ctx, name); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(t.o.Out, "  deleted %s and %s without cascade; deleting the component Applications: Argo CD deletes what it synced\n", argocd.RootName, argocd.Name)
+		for _, app := range list.Items {
+			if name := app.GetName(); name != argocd.RootName && name != argocd.Name {
+				if err := apps.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+					return fmt.Errorf("delete Application %s: %w", name, err)
+				}
+			}
 		}
 		return t.waitGone(ctx, deadline, "Applications", func() ([]string, error) {
 			l, err := apps.List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/part-of=" + component.PartOf})
@@ -149,6 +171,23 @@ func (t *teardown) applications(ctx context.Context, deadline time.Time) error {
 		if err := apps.Delete(ctx, app.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("delete Application %s: %w", app.GetName(), err)
 		}
+	}
+	return nil
+}
+
+// deleteWithoutCascade removes the Application's finalizer, so that Argo CD
+// leaves what it synced in place, and deletes it.
+func (t *teardown) deleteWithoutCascade(ctx context.Context, name string) error {
+	apps := t.dyn.Resource(applications).Namespace(component.ArgoCDNamespace)
+	patch := []byte(`{"metadata":{"finalizers":null}}`)
+	if _, err := apps.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("remove finalizers of Application %s: %w", name, err)
+	}
+	if err := apps.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete Application %s: %w", name, err)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,12 +20,18 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/internal/testproc"
+	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
-// ArgoCDVersion is the Argo CD release hack/argocd/build.sh builds and whose
-// install manifests InstallArgoCD applies. It names the cache directory.
-const ArgoCDVersion = "v3.2.11"
+// ArgoCDVersion is the Argo CD release the end-to-end tests run: the
+// config's default pin (what users get), like "v3.6.1". hack/argocd/build.sh
+// builds the same pin (go run ./hack/argocd/pin), so when the pin moves, the
+// next build follows it, and until then the test fails naming the version it
+// lacks. It names the cache directory, and InstallArgoCD applies its
+// install.yaml.
+var ArgoCDVersion = "v" + strings.TrimPrefix(config.Default().Spec.ArgoCD.Version, "v")
 
 // ArgoCDNamespace is where Argo CD's config objects and Applications live.
 const ArgoCDNamespace = "argocd"
@@ -57,16 +64,20 @@ func ArgoCDBinDir() string {
 // missing.
 func requireArgoCDBinaries(t testing.TB, dir string) {
 	t.Helper()
-	for _, name := range []string{"argocd", "argocd-application-controller", "argocd-repo-server", "kustomize"} {
+	// git-verify-wrapper.sh: Argo CD 3.6's repo-server runs it for every
+	// revision (its image has it on PATH); without it every manifest
+	// generation fails with "permission denied".
+	for _, name := range []string{"argocd", "argocd-application-controller", "argocd-repo-server", "kustomize", "git-verify-wrapper.sh"} {
 		p := filepath.Join(dir, name)
 		info, err := os.Stat(p)
 		if err == nil && (!info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0) {
 			err = fmt.Errorf("%s is not an executable file", p)
 		}
 		if err != nil {
-			t.Fatalf("e2e: %v\n\nThe end-to-end tests need Argo CD %s and kustomize. Build them once (about 5 minutes cold, cached afterwards) from the repository root with:\n\n"+
+			t.Fatalf("e2e: %v\n\nThe end-to-end tests need Argo CD %s (the default pin of config.Default()), the kustomize it pins and its git-verify-wrapper.sh, "+
+				"in %s. Build them once (tens of minutes cold with Go 1.27, fetched as GOTOOLCHAIN=go1.27.3; cached afterwards) from the repository root with:\n\n"+
 				"    hack/argocd/build.sh\n\nor set GEN_TEST_ARGOCD_BIN to a directory that holds them. Unit tests alone: go test -short ./...",
-				err, ArgoCDVersion)
+				err, ArgoCDVersion, dir)
 		}
 	}
 }
@@ -298,8 +309,8 @@ func InstallArgoCD(t testing.TB, cfg *rest.Config, installURL string) {
 // skipping empty documents.
 func DecodeYAML(data []byte) ([]*unstructured.Unstructured, error) { return kube.DecodeYAML(data) }
 
-// argocdInstallPath is the install.yaml URL path under an upstreamtest
-// server.
-func argocdInstallPath() string {
-	return "/argo-cd/" + ArgoCDVersion + "/manifests/install.yaml"
+// ArgoCDInstallPath is the URL path of the install.yaml of version (like
+// "3.5.1" or "v3.6.1") under an upstreamtest server.
+func ArgoCDInstallPath(version string) string {
+	return upstreamtest.ArgoCDPrefix + "/v" + strings.TrimPrefix(version, "v") + "/manifests/install.yaml"
 }

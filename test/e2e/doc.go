@@ -1,9 +1,11 @@
 // Package e2e runs gen's product promise end to end against a real Argo CD:
 // a real kube-apiserver and etcd (internal/testcluster), Argo CD's
 // argocd-repo-server and argocd-application-controller built from
-// github.com/argoproj/argo-cd/v3 (hack/argocd/build.sh) running as local
-// processes, redis from Debian's redis-server, and Git served over HTTP on
-// loopback by `git http-backend`.
+// github.com/argoproj/argo-cd/v3 at the config's default pin (ArgoCDVersion;
+// hack/argocd/build.sh, with Go 1.27 for that build alone) running as local
+// processes with the kustomize CLI and git-verify-wrapper.sh of that release
+// on their PATH, redis from Debian's redis-server, and Git served over HTTP
+// on loopback by `git http-backend`.
 //
 // # No kubelet: the test plays the node
 //

@@ -76,7 +76,7 @@ func Start(t testing.TB) *Env {
 	up := httptest.NewServer(upstreamtest.Handler(dir))
 	t.Cleanup(up.Close)
 
-	e := &Env{UpstreamURL: up.URL, ArgoCDInstallURL: up.URL + argocdInstallPath()}
+	e := &Env{UpstreamURL: up.URL, ArgoCDInstallURL: up.URL + ArgoCDInstallPath(ArgoCDVersion)}
 	e.Cluster = testcluster.Start(t, testcluster.WithControllerManager("namespace-controller", "garbage-collector-controller"))
 	e.RestConfig = e.Cluster.RestConfig()
 	e.Client = kubernetes.NewForConfigOrDie(e.RestConfig)

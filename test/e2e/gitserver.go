@@ -122,7 +122,9 @@ func (r *GitRepo) CommitAll(t testing.TB, message string) string {
 	t.Helper()
 	r.server.Git(t, r.WorkDir, "add", "--all")
 	r.server.Git(t, r.WorkDir, "commit", "--quiet", "--allow-empty", "-m", message)
-	r.server.Git(t, r.WorkDir, "push", "--quiet", "origin", "HEAD:refs/heads/"+r.Branch)
+	// -u: the work tree's branch tracks the server's, as in a user's clone,
+	// so @{upstream} (gen sync's default revision) is the pushed commit.
+	r.server.Git(t, r.WorkDir, "push", "--quiet", "-u", "origin", "HEAD:refs/heads/"+r.Branch)
 	return r.server.Git(t, r.WorkDir, "rev-parse", "HEAD")
 }
 

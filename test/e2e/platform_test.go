@@ -61,7 +61,7 @@ func waitAllSynced(t *testing.T, env *Env, rev string, timeout time.Duration) ti
 
 // TestPlatformSyncsThroughGit is the product's promise, end to end: gen
 // render, commit, gen bootstrap, and a real Argo CD (application controller and
-// repo-server, built from argo-cd v3.2.11) syncs the platform from a real Git
+// repo-server, built from argo-cd at the default pin, ArgoCDVersion) syncs the platform from a real Git
 // server; every later change is a commit, and drift heals itself.
 //
 // The API server is real (kube-apiserver + etcd; kube-controller-manager runs
@@ -79,7 +79,6 @@ func TestPlatformSyncsThroughGit(t *testing.T) {
 
 	argoBase, sparkBase := upstreamtest.BaseURLs(env.UpstreamURL)
 	cfg := upstreamtest.ConfigFor(argoBase, sparkBase)
-	cfg.Spec.ArgoCD.Version = ArgoCDVersion
 	cfg.Spec.Git = config.Git{RepoURL: repo.URL, Revision: repo.Branch, Path: "."}
 	first := render(t, repo, cfg, "platform: first render")
 

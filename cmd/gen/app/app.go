@@ -67,7 +67,8 @@ together by an app-of-apps; Argo CD syncs the tree from Git.
   git commit && git push
   gen bootstrap     once per laptop: install Argo CD, create Secrets, point it at the tree
 
-Every later change: edit gen.yaml, gen render, commit, push.`,
+Every later change: edit gen.yaml, gen render, commit, push; gen sync makes
+it live now instead of at Argo CD's next poll and waits until it runs.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       generator.Version,
@@ -83,6 +84,7 @@ Every later change: edit gen.yaml, gen render, commit, push.`,
 		NewStatusCommand(streams),
 		NewDoctorCommand(streams),
 		NewDiffCommand(streams),
+		NewSyncCommand(streams),
 		NewTeardownCommand(streams),
 		NewVersionCommand(streams),
 	)

@@ -19,9 +19,12 @@ func NewTeardownCommand(streams Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "teardown",
 		Short: "Remove the platform and Argo CD (MinIO's data is kept unless --purge)",
-		Long: `Delete the root Application with cascade (Argo CD deletes everything it
-synced), wait until the platform is gone, then uninstall Argo CD. MinIO's
-namespace, data volume and credentials Secret are kept unless --purge.
+		Long: `Delete every component Application with cascade (Argo CD deletes
+everything it synced), wait until the platform is gone, then uninstall Argo
+CD. The root Application and Argo CD's own go first without cascade, so that
+Argo CD neither removes the project the others need to finish nor itself
+while they wait for it. MinIO's namespace, data volume and credentials
+Secret are kept unless --purge.
 
 It works on a half-installed cluster: when Argo CD is not running, gen drops
 the Applications' finalizers and deletes the platform itself. A namespace
