@@ -50,11 +50,12 @@
 // This is the one list of what the tests simulate instead of running. Real,
 // driven by the rendered objects: kube-apiserver, etcd, kube-controller-manager
 // (internal/testcluster), Argo CD's application controller and repo-server
-// (here), and the Spark Operator's controller and webhook (test/sparkoperator:
-// the rendered args and env, each as its rendered ServiceAccount through a
-// TokenRequest token, the webhook called by kube-apiserver through endpoint
-// routing inside a private network namespace). What remains simulated, and
-// what is checked instead:
+// (here), the MinIO server, mc and SeaweedFS's weed with the rendered bucket
+// Jobs' scripts (test/objectstore), and the Spark Operator's controller and
+// webhook (test/sparkoperator: the rendered args and env, each as its
+// rendered ServiceAccount through a TokenRequest token, the webhook called by
+// kube-apiserver through endpoint routing inside a private network
+// namespace). What remains simulated, and what is checked instead:
 //
 //   - The kubelet and container runtime: the node simulator above marks
 //     workloads ready. Instead, every pod template is evaluated with the Pod
