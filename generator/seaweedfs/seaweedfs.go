@@ -248,9 +248,14 @@ echo "bucket %[5]s and prefix %[6]s/ are ready"
 					Image:   image,
 					Command: []string{"/bin/sh", "-c", script},
 					Env:     []corev1.EnvVar{{Name: "HOME", Value: "/tmp"}},
+					// 256Mi, not the 128Mi of MinIO's mc Job: each weed
+					// command peaks at 127 MiB resident, 98 MiB of it pages
+					// of the 160 MB binary itself (measured by
+					// test/objectstore with weed 4.53), which a memory
+					// cgroup counts; 128Mi left no headroom at all.
 					Resources: corev1.ResourceRequirements{
 						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
-						Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
+						Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
 					},
 					SecurityContext: component.ContainerSecurity(),
 					VolumeMounts:    []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}},

@@ -144,3 +144,19 @@ func DescribeExit(err error) string {
 	}
 	return err.Error()
 }
+
+// MaxRSS is the peak resident set size, in bytes, of the largest process of
+// the tree that ran (the process or any child it waited for), once the
+// process has exited; 0 before that or where the system does not report it.
+// Tests compare it with a container's memory limit.
+func (p *Process) MaxRSS() int64 {
+	select {
+	case <-p.done:
+	default:
+		return 0
+	}
+	if p.cmd.ProcessState == nil {
+		return 0
+	}
+	return maxRSS(p.cmd.ProcessState)
+}

@@ -34,7 +34,7 @@ echo "data=$DATA"`},
 	}
 	root := t.TempDir()
 	p := toProcess(t, pod, c, image{}, bin, root, nil)
-	out, err := tryJob(t, p)
+	out, _, err := tryJob(t, p)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}

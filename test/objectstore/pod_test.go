@@ -503,19 +503,19 @@ func lookPath(name string) (string, error) {
 }
 
 // runJob runs the Job's container to completion (a minute at most) and
-// returns its output; an exit other than 0 fails the test.
-func runJob(t testing.TB, p process) string {
+// returns its output and peak memory; an exit other than 0 fails the test.
+func runJob(t testing.TB, p process) (string, int64) {
 	t.Helper()
-	out, err := tryJob(t, p)
+	out, rss, err := tryJob(t, p)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	return out
+	return out, rss
 }
 
-// tryJob runs the Job's container to completion and returns its output and
-// how it ended.
-func tryJob(t testing.TB, p process) (string, error) {
+// tryJob runs the Job's container to completion and returns its output, the
+// peak resident memory of its largest process, and how it ended.
+func tryJob(t testing.TB, p process) (string, int64, error) {
 	t.Helper()
 	p.name += "-job"
 	proc := p.start(t)
@@ -523,13 +523,36 @@ func tryJob(t testing.TB, p process) (string, error) {
 	case <-proc.Done():
 	case <-time.After(time.Minute):
 		proc.Stop()
-		return readFile(proc.LogPath), fmt.Errorf("%s did not finish within a minute", p.name)
+		return readFile(proc.LogPath), 0, fmt.Errorf("%s did not finish within a minute", p.name)
 	}
 	_, err := proc.Exited()
 	if err != nil {
-		return readFile(proc.LogPath), fmt.Errorf("%s failed (%s)", p.name, testproc.DescribeExit(err))
+		return readFile(proc.LogPath), proc.MaxRSS(), fmt.Errorf("%s failed (%s)", p.name, testproc.DescribeExit(err))
 	}
-	return readFile(proc.LogPath), nil
+	return readFile(proc.LogPath), proc.MaxRSS(), nil
+}
+
+// checkMemory fails the test when a process's peak resident memory came
+// within 10% of the container's memory limit. A memory cgroup counts at
+// least that much (it also counts page cache and processes running side by
+// side): at the limit the kernel reclaims the program's own pages over and
+// over, then kills the pod. Passing is necessary, not sufficient.
+func checkMemory(t testing.TB, what string, c corev1.Container, rss int64) {
+	t.Helper()
+	limit := c.Resources.Limits.Memory()
+	if limit.IsZero() {
+		t.Errorf("%s: container %s has no memory limit", what, c.Name)
+		return
+	}
+	if rss == 0 {
+		t.Errorf("%s: peak memory unknown", what)
+		return
+	}
+	if rss >= limit.Value()/10*9 {
+		t.Errorf("%s: peak resident memory %d MiB is within 10%% of the memory limit %s: the pod would run at its limit, or be OOM-killed", what, rss>>20, limit)
+		return
+	}
+	t.Logf("%s: peak resident memory %d MiB, under the limit %s (request %s)", what, rss>>20, limit, c.Resources.Requests.Memory())
 }
 
 func readFile(name string) string {

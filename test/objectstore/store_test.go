@@ -239,7 +239,8 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	for run := 1; run <= 2; run++ {
 		jp := toProcess(t, jobPod, job, jobImage, bin, filepath.Join(root, fmt.Sprintf("job-%d", run)), secrets)
 		began := time.Now()
-		out := runJob(t, jp)
+		out, rss := runJob(t, jp)
+		checkMemory(t, fmt.Sprintf("run %d of the bucket Job", run), job, rss)
 		keys, err := s3Check(ctx, client, bucket, prefix)
 		if err != nil {
 			t.Fatalf("after run %d of the bucket Job: %v\njob output:\n%s", run, err, out)
@@ -280,11 +281,12 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 	// previous server stops first): a broken copy of the script must leave
 	// the store in a state s3Check rejects, for the reason it names.
 	server.Stop()
+	checkMemory(t, sc.typ+" server", only(t, "Deployment "+s.deployment.Name, s.deployment.Spec.Template.Spec), server.MaxRSS())
 	for i, b := range negativeControls(sc, bucket) {
 		broken := withScript(t, job, b.edit)
 		srv := startServer(t, s, sc, bin, filepath.Join(root, fmt.Sprintf("negative-%d-server", i)), secrets)
 		jp := toProcess(t, jobPod, broken, jobImage, bin, filepath.Join(root, fmt.Sprintf("negative-%d-job", i)), secrets)
-		out, runErr := tryJob(t, jp)
+		out, _, runErr := tryJob(t, jp)
 		_, err := s3Check(ctx, client, bucket, prefix)
 		switch {
 		case err == nil:
