@@ -24,6 +24,11 @@
 //     namespace, so paths inside a script work unchanged; one that does not
 //     (/data) cannot be created without touching the machine's root
 //     filesystem, so that path alone is rewritten in the args and env;
+//   - the security context: each process runs in its own mount namespace
+//     as the pod's runAsUser, runAsGroup and fsGroup (setpriv), with no
+//     capabilities, no_new_privs, and / remounted read-only when the
+//     container asks for a read-only root filesystem; the volumes stay
+//     writable (TestLauncherAppliesTheSecurityContext proves all of it);
 //   - cluster DNS and Services: the tests run in a private network and mount
 //     namespace (TestMain); every rendered Service's cluster name resolves,
 //     through a hosts file bind-mounted over /etc/hosts, to an address on the
@@ -33,9 +38,22 @@
 // Because the network namespace is private, the servers listen on the very
 // addresses the rendered args name (":9000"), and nothing is exposed.
 //
-// The shell the scripts run with is this machine's /bin/sh (Debian's dash;
-// the MinIO image has bash, the SeaweedFS image busybox), with its wget, grep
-// and printf. The processes run as root, not as the pod's runAsUser.
+// # What is checked
+//
+// Every probe of the Deployment answers on the port it names; the Job
+// succeeds twice and leaves the bucket and an object under the event-log
+// prefix (S3A's view of a directory), the same after the second run; the
+// store refuses a wrong secret and anonymous requests; no process's peak
+// resident memory comes within 10% of its container's memory limit. Negative
+// controls prove the S3 check can fail: copies of the Job's script with a
+// wrong bucket name, or without the command that writes the prefix, each on
+// a fresh store, must fail it for that reason.
+//
+// Not modelled: memory and CPU limits are compared, not enforced (no
+// cgroup); the shell the scripts run with is this machine's /bin/sh (Debian's
+// dash; the MinIO image has bash, the SeaweedFS image busybox), with its
+// wget, grep and printf; the binaries are newer than the images' (see
+// hack/objectstore/build.sh).
 //
 // Under `go test -short` every test skips. Otherwise missing binaries fail
 // the test with the command that builds them (hack/objectstore/build.sh).
