@@ -50,9 +50,11 @@
 # -ldflags -X writes the commit into each binary, so `--version` names it and
 # the version check below can tell a stale binary from a current one.
 #
-# Measured (see BENCHMARKS.md): a cold build is minutes per binary on two busy
-# cores; when the binaries are there and report the right commits it exits in
-# a fraction of a second.
+# Measured (BENCHMARKS.md): a cold build (empty build cache) took 26.5 minutes
+# on two cores busy with other builds (minio 552 s, mc 72 s, weed 896 s; 11
+# minutes of CPU) and 2.8 GB of build cache; binaries of 112, 31 and 164 MB.
+# --force with a warm build cache: 14 s. When the binaries are there and
+# report the right commits it exits in under a second.
 set -euo pipefail
 
 MINIO_MODULE=github.com/minio/minio
