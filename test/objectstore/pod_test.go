@@ -220,6 +220,8 @@ type process struct {
 	// uid, gid and groups the process runs as (setpriv), with no
 	// capabilities and no_new_privs; nil user: as the test (root).
 	user *user
+	// runsToCompletion is set for a Job's container, whose exit is expected.
+	runsToCompletion bool
 }
 
 type user struct{ uid, gid, fsGroup int64 }
@@ -479,7 +481,8 @@ func (p process) start(t testing.TB) *testproc.Process {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if exited, err := proc.Exited(); exited && !proc.Stopped() && !isJob(p) {
+		// A Job's process is meant to exit; a server's is not.
+		if exited, err := proc.Exited(); exited && !proc.Stopped() && !p.runsToCompletion {
 			t.Errorf("%s exited while the test was running (%s)\n%s", p.name, testproc.DescribeExit(err), proc.Tail(80))
 		} else if t.Failed() {
 			t.Logf("the test failed; log of %s:\n%s", p.name, proc.Tail(80))
@@ -489,7 +492,6 @@ func (p process) start(t testing.TB) *testproc.Process {
 	return proc
 }
 
-func isJob(p process) bool { return strings.HasSuffix(p.name, "-job") }
 
 // lookPath finds name in the machine's PATH.
 func lookPath(name string) (string, error) {
@@ -518,6 +520,7 @@ func runJob(t testing.TB, p process) (string, int64) {
 func tryJob(t testing.TB, p process) (string, int64, error) {
 	t.Helper()
 	p.name += "-job"
+	p.runsToCompletion = true
 	proc := p.start(t)
 	select {
 	case <-proc.Done():
