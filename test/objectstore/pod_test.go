@@ -492,7 +492,6 @@ func (p process) start(t testing.TB) *testproc.Process {
 	return proc
 }
 
-
 // lookPath finds name in the machine's PATH.
 func lookPath(name string) (string, error) {
 	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
