@@ -42,8 +42,9 @@
 //
 // Every probe of the Deployment answers on the port it names; the Job
 // succeeds twice and leaves the bucket and an object under the event-log
-// prefix (S3A's view of a directory), the same after the second run; the
-// store refuses a wrong secret and anonymous requests; no process's peak
+// prefix (S3A's view of a directory), the same after the second run; a Job
+// started before its store waits for it (the script's own loop) and then
+// succeeds; the store refuses a wrong secret and anonymous requests; no process's peak
 // resident memory comes within 10% of its container's memory limit. Negative
 // controls prove the S3 check can fail: copies of the Job's script with a
 // wrong bucket name, or without the command that writes the prefix, each on

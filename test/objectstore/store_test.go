@@ -298,9 +298,51 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 		}
 		srv.Stop()
 	}
+
+	// The Job started before its store (a store restarted or rescheduled
+	// while the Job runs): the script's wait loop must carry it until the
+	// store answers. The server starts once the Job has logged its first
+	// failed attempt.
+	jp := toProcess(t, jobPod, job, jobImage, bin, filepath.Join(root, "early-job"), secrets)
+	jp.name += "-job"
+	jp.runsToCompletion = true
+	early := jp.start(t)
+	if !waitFor(30*time.Second, func() bool { return readFile(early.LogPath) != "" || isDone(early) }) || isDone(early) {
+		t.Fatalf("the Job started before its store neither waited nor failed:\n%s", readFile(early.LogPath))
+	}
+	srv := startServer(t, s, sc, bin, filepath.Join(root, "late-server"), secrets)
+	select {
+	case <-early.Done():
+	case <-time.After(time.Minute):
+		t.Fatalf("the Job started before its store did not finish within a minute of the store's start:\n%s", readFile(early.LogPath))
+	}
+	if _, err := early.Exited(); err != nil {
+		t.Fatalf("the Job started before its store failed (%v):\n%s", err, readFile(early.LogPath))
+	}
+	if _, err := s3Check(ctx, client, bucket, prefix); err != nil {
+		t.Fatalf("after the Job started before its store: %v\njob output:\n%s", err, readFile(early.LogPath))
+	}
+	t.Logf("the Job started before its store waited for it and succeeded; output:\n%s", readFile(early.LogPath))
+	srv.Stop()
+
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Error("the test ran out of time")
 	}
+}
+
+// waitFor polls cond every 50 ms until it holds or timeout passes.
+func waitFor(timeout time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+func isDone(p *testproc.Process) bool {
+	exited, _ := p.Exited()
+	return exited
 }
 
 // startServer starts the store's server from the rendered Deployment with
