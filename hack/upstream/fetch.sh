@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gets the pinned upstream release files the tests serve on loopback (Argo CD's
-# install.yaml of the default pin, the older pin and test/e2e's release, the
-# Spark Operator's CRDs, their LICENSEs, the Spark Operator's source) and checks each against the
+# install.yaml of the default pin and of the older pin, the Spark Operator's
+# CRDs, their LICENSEs, the Spark Operator's source) and checks each against the
 # SHA-256 recorded in hack/upstream/SHA256SUMS. Nothing is ever copied into
 # the repository. The tests (internal/upstreamtest.Dir) look in the same
 # places, in the same order:
