@@ -82,7 +82,7 @@ func TestPlatformLifecycle(t *testing.T) {
 	// 2. A Spark Operator change that touches its Deployment and its RBAC.
 	operator := upgraded
 	operator.Spec.SparkOperator.JobNamespaces = append(slices.Clone(operator.Spec.SparkOperator.JobNamespaces), "analytics")
-	operator.Spec.SparkOperator.ControllerWorkers = upgraded.Spec.SparkOperator.ControllerWorkers + 6
+	operator = withWorkers(operator, upgraded.Spec.SparkOperator.ControllerWorkers+6)
 	third := render(t, repo, operator, "platform: analytics job namespace, more operator workers")
 	syncTook := genSync(t, env, repo, "")
 	t.Logf("figure: commit (job namespace + workers: Deployment, RBAC, AppProject) -> gen sync done (every Application Synced and Healthy at %.8s) in %s", third, syncTook.Round(100*time.Millisecond))
@@ -97,14 +97,14 @@ func TestPlatformLifecycle(t *testing.T) {
 	// first fail on the AppProject, which the root updates in the same
 	// commit, and retry after Argo CD's 10 s backoff.)
 	synced := operator
-	synced.Spec.SparkOperator.ControllerWorkers++
+	synced = withWorkers(synced, synced.Spec.SparkOperator.ControllerWorkers+1)
 	rev := render(t, repo, synced, "platform: one more operator worker, gen sync")
 	syncTook = genSync(t, env, repo, "")
 	t.Logf("figure: commit (one Deployment changed) -> gen sync done (every Application Synced and Healthy at %.8s) in %s", rev, syncTook.Round(100*time.Millisecond))
 	assertAllAt(t, env, rev)
 	assertOperatorChange(t, env, synced)
 	polled := synced
-	polled.Spec.SparkOperator.ControllerWorkers++
+	polled = withWorkers(polled, polled.Spec.SparkOperator.ControllerWorkers+1)
 	fourth := render(t, repo, polled, "platform: one more operator worker, no gen sync")
 	committed := time.Now()
 	pollTook := waitAllSynced(t, env, fourth, lifecyclePoll+3*time.Minute)
@@ -433,4 +433,28 @@ func stopArgoCDWithItsWorkloads(t *testing.T, env *Env) *argoCDKubelet {
 		return env.Client.AppsV1().Deployments(ArgoCDNamespace).Get(ctx, "argocd-repo-server", metav1.GetOptions{})
 	}, a.RepoServer)
 	return k
+}
+
+// withWorkers is cfg with n operator workers and the memory limit gen asks
+// for them (config.MinControllerMemory: each worker may run a spark-submit
+// JVM in the controller's container), in the base and in every
+// environment. It copies what it changes, so earlier configs stay as they are.
+func withWorkers(cfg config.Platform, n int) config.Platform {
+	memory := config.Quantity(func() string { q := config.MinControllerMemory(n); return q.String() }())
+	cfg.Spec.SparkOperator.ControllerWorkers = n
+	cfg.Spec.SparkOperator.Resources.Limits.Memory = memory
+	cfg.Spec.Environments = slices.Clone(cfg.Spec.Environments)
+	for i := range cfg.Spec.Environments {
+		env := &cfg.Spec.Environments[i]
+		r := env.Resources.SparkOperator
+		if r == nil && env.Name == config.DefaultEnvironment().Name {
+			r = config.DefaultEnvironment().Resources.SparkOperator
+		}
+		if r != nil {
+			limited := *r
+			limited.Limits.Memory = memory
+			env.Resources.SparkOperator = &limited
+		}
+	}
+	return cfg
 }
