@@ -5,13 +5,16 @@
 // Tests talk to a real API server rather than a fake client because what we
 // need to prove lives on the server: OpenAPI and CRD schema validation,
 // server-side apply, RBAC, admission (Pod Security), finalizers and
-// controller-driven deletion. There is no kubelet, scheduler or container
-// runtime, so pods are accepted but never run.
+// controller-driven deletion. There is no kubelet or container runtime, so
+// pods are accepted but never run; WithScheduler adds the real kube-scheduler,
+// and internal/testnode's kubelet mode plays a node that reports the pods the
+// scheduler binds to it as running.
 //
 // Usage:
 //
 //	c := testcluster.Start(t)                                    // etcd + kube-apiserver
 //	c := testcluster.Start(t, testcluster.WithControllerManager("namespace"))
+//	c := testcluster.Start(t, testcluster.WithControllerManager("*"), testcluster.WithScheduler())
 //	cs := kubernetes.NewForConfigOrDie(c.RestConfig())
 //	exec.Command("kubectl", "--kubeconfig", c.KubeconfigPath(), "get", "ns")
 //

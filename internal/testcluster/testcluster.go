@@ -37,6 +37,7 @@ const (
 	etcdBin              = "etcd"
 	apiserverBin         = "kube-apiserver"
 	controllerManagerBin = "kube-controller-manager"
+	schedulerBin         = "kube-scheduler"
 )
 
 // Option configures Start.
@@ -45,6 +46,7 @@ type Option func(*options)
 type options struct {
 	controllerManager bool
 	controllers       []string
+	scheduler         bool
 }
 
 // WithControllerManager also runs kube-controller-manager, with only the given
@@ -57,6 +59,15 @@ func WithControllerManager(controllers ...string) Option {
 		o.controllerManager = true
 		o.controllers = controllers
 	}
+}
+
+// WithScheduler also runs the real kube-scheduler with its default profile,
+// so pods get bound to nodes by the same filters (resources, taints, volume
+// binding) as on a real cluster, and pods that fit nowhere stay Pending with
+// the scheduler's reason. There are no nodes until a test registers one
+// (internal/testnode's kubelet mode does).
+func WithScheduler() Option {
+	return func(o *options) { o.scheduler = true }
 }
 
 // Cluster is a running control plane. Use RestConfig or KubeconfigPath to
@@ -135,11 +146,14 @@ func Start(tb testing.TB, opts ...Option) *Cluster {
 	if o.controllerManager {
 		bins = append(bins, controllerManagerBin)
 	}
+	if o.scheduler {
+		bins = append(bins, schedulerBin)
+	}
 	binDir := BinDir()
 	for _, name := range bins {
 		if err := checkBinary(filepath.Join(binDir, name)); err != nil {
 			msg := fmt.Sprintf("testcluster: %v\n\n"+
-				"Integration tests need a real etcd, kube-apiserver and kube-controller-manager %s.\n"+
+				"Integration tests need a real etcd, kube-apiserver, kube-controller-manager and kube-scheduler %s.\n"+
 				"Build them once (7-25 minutes cold, cached afterwards) from the repository root with:\n\n"+
 				"    hack/controlplane/build.sh\n\n"+
 				"or set GEN_TEST_BIN to a directory that holds them. Unit tests alone: go test -short ./...",
@@ -177,11 +191,11 @@ func (c *Cluster) start(binDir string, o *options) error {
 	if err != nil {
 		return fmt.Errorf("generate certificates: %w", err)
 	}
-	ports, err := freePorts(4)
+	ports, err := freePorts(5)
 	if err != nil {
 		return err
 	}
-	etcdClientPort, etcdPeerPort, apiserverPort, cmPort := ports[0], ports[1], ports[2], ports[3]
+	etcdClientPort, etcdPeerPort, apiserverPort, cmPort, schedulerPort := ports[0], ports[1], ports[2], ports[3], ports[4]
 	apiserverURL := "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(apiserverPort))
 
 	c.restConfig = &rest.Config{
@@ -316,6 +330,36 @@ func (c *Cluster) start(binDir string, o *options) error {
 			return err
 		}
 	}
+
+	if o.scheduler {
+		// No --config: the default profile is what k3s runs too, and the
+		// flags below are the ones kube-scheduler still honours without a
+		// configuration file.
+		if err := c.run(binDir, schedulerBin, os.Environ(),
+			"--kubeconfig="+c.kubeconfig,
+			"--authentication-kubeconfig="+c.kubeconfig,
+			"--authorization-kubeconfig="+c.kubeconfig,
+			"--bind-address=127.0.0.1",
+			"--secure-port="+strconv.Itoa(schedulerPort),
+			// Its default would write a self-signed certificate into
+			// /var/run/kubernetes, which tests must not touch.
+			"--cert-dir="+filepath.Join(c.dir, "scheduler-certs"),
+			"--tls-cert-file="+pki.servingCertFile,
+			"--tls-private-key-file="+pki.servingKeyFile,
+			"--leader-elect=false",
+		); err != nil {
+			return err
+		}
+		// Like the controller manager's, /healthz is always allowed.
+		schedClient, err := rest.HTTPClientFor(&rest.Config{TLSClientConfig: rest.TLSClientConfig{CAData: pki.ca.certPEM}})
+		if err != nil {
+			return err
+		}
+		schedURL := "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(schedulerPort)) + "/healthz"
+		if err := c.waitHealthy(schedulerBin, schedClient, schedURL, deadline); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -429,7 +473,12 @@ func runsController(o *options, name string) bool {
 	if len(list) == 0 {
 		list = []string{"*"}
 	}
-	return slices.Contains(list, name) || (slices.Contains(list, "*") && !slices.Contains(list, "-"+name))
+	// kube-controller-manager accepts "serviceaccount" as an alias of its
+	// current name "serviceaccount-controller"; look for either.
+	named := func(n string) bool {
+		return slices.Contains(list, n) || slices.Contains(list, n+"-controller")
+	}
+	return named(name) || (slices.Contains(list, "*") && !named("-"+name))
 }
 
 // checkBinary reports why path cannot be used as a component binary.
