@@ -21,6 +21,15 @@
 // server and Argo CD stay real: sync waves, health gating and pruning run
 // for real against that status.
 //
+// internal/testnode has a second, more honest mode, StartKubelet, for a
+// cluster that also runs the real kube-scheduler (testcluster.WithScheduler)
+// and the real workload controllers: there only the kubelet is faked (no
+// container runtime, no probes: a pod bound to the node is reported running
+// and ready at once), while placement against the environment's capacity,
+// Pending pods with the scheduler's reason (testnode.PendingPods) and the
+// readiness of Deployments and Jobs are real (test/integration,
+// TestSchedulerFitsThePlatform).
+//
 // # Isolation
 //
 // TestMain calls Main, which re-executes the test binary in a private network
