@@ -21,8 +21,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
-// KubernetesVersion is the version of kube-apiserver and
-// kube-controller-manager that hack/controlplane/build.sh builds; it names the
+// KubernetesVersion is the version of kube-apiserver, kube-controller-manager
+// and kube-scheduler that hack/controlplane/build.sh builds; it names the
 // cache directory, so bumping it makes every developer rebuild.
 const KubernetesVersion = "v1.35.4"
 
