@@ -141,11 +141,15 @@ func environment(cfg config.Platform, name string) (config.Environment, bool) {
 	return config.Environment{}, false
 }
 
-// schedulerObjects renders cfg and returns the objects of env's platform
-// overlays (every component but argocd: Argo CD's upstream pods request
-// nothing and its install is proven elsewhere) without the Spark Operator's
-// webhook configurations, and the pods the operator would create for the
-// first example SparkApplication.
+// schedulerObjects renders cfg and returns the objects of env's component
+// overlays (namespaces, CRDs, Argo CD's install with gen's patches, MinIO
+// and its bucket Job, the Spark Operator, the job namespaces, the History
+// Server; not the apps and root Applications, which only Argo CD acts on)
+// without the Spark Operator's webhook configurations, and the pods the
+// operator would create for the first example SparkApplication. Argo CD's
+// pods request nothing, but they must still be placeable on the one node
+// (no required anti-affinity, no selector k3s does not satisfy); they cost
+// the test about 6 s.
 //
 // The webhook configurations are left out because no webhook server runs
 // here: with failurePolicy Fail, the API server would refuse the example's
@@ -167,9 +171,6 @@ func schedulerObjects(t *testing.T, cfg config.Platform, env string) ([]*unstruc
 	}
 	var objs []*unstructured.Unstructured
 	for _, c := range components {
-		if c.Name == "argocd" {
-			continue
-		}
 		built, err := kustomize.Build(filepath.Join(out, generator.OverlaysDir, env, c.Name))
 		if err != nil {
 			t.Fatal(err)
@@ -177,7 +178,6 @@ func schedulerObjects(t *testing.T, cfg config.Platform, env string) ([]*unstruc
 		for _, o := range built {
 			switch {
 			case o.GetKind() == "MutatingWebhookConfiguration" || o.GetKind() == "ValidatingWebhookConfiguration":
-			case o.GetKind() == "Namespace" && o.GetName() == "argocd":
 			default:
 				objs = append(objs, o)
 			}
