@@ -70,7 +70,7 @@ func TestSchedulerFitsThePlatform(t *testing.T) {
 		if t.Failed() {
 			return
 		}
-		t.Logf("all %d pods scheduled and Ready (the Job's Succeeded) %s after the apply began (node %s CPU, %s memory)",
+		t.Logf("all %d pods scheduled and Ready (the Job's Succeeded) %s after the apply ended (node %s CPU, %s memory)",
 			len(census(t, cs).pods), elapsed().Round(100*time.Millisecond), env.Capacity.CPU, env.Capacity.Memory)
 		if pending := testnode.PendingPods(context.Background(), cs); len(pending) > 0 {
 			t.Errorf("pods left Pending:\n%s", strings.Join(pending, "\n"))
@@ -248,7 +248,9 @@ func sparkPodsOf(t *testing.T, app *sparkoperator.SparkApplication) []*corev1.Po
 // runPlatform starts a control plane with the scheduler and the workload
 // controllers, a kubelet node of the given capacity, applies objs and then
 // creates the example's pods (the driver first, the executors after it, as
-// they come in a real run). elapsed measures from the start of the apply.
+// they come in a real run). elapsed measures from the end of the apply, so
+// that it times the scheduler, the controllers and the kubelet, not the
+// API server's CRD handling.
 func runPlatform(t *testing.T, capacity config.Capacity, objs []*unstructured.Unstructured, example []*corev1.Pod) (cs kubernetes.Interface, elapsed func() time.Duration) {
 	t.Helper()
 	cluster := testcluster.Start(t, testcluster.WithControllerManager(schedulerControllers...), testcluster.WithScheduler())
@@ -265,6 +267,8 @@ func runPlatform(t *testing.T, capacity config.Capacity, objs []*unstructured.Un
 	if _, err := newApplier(t, cluster.RestConfig()).ApplyStaged(ctx, objs, kube.Options{Force: true}, 8); err != nil {
 		t.Fatal(err)
 	}
+	applied := time.Now()
+	t.Logf("applied %d objects in %s", len(objs), applied.Sub(began).Round(100*time.Millisecond))
 	// Argo CD syncs the examples after the platform (sync waves), and a
 	// driver is submitted once the operator runs: the platform's pods are
 	// placed first, so a node too small leaves the example's pods Pending,
@@ -273,6 +277,7 @@ func runPlatform(t *testing.T, capacity config.Capacity, objs []*unstructured.Un
 	if t.Failed() {
 		t.FailNow()
 	}
+	t.Logf("platform pods up (or judged unschedulable) %s after the apply ended", time.Since(applied).Round(100*time.Millisecond))
 	for _, p := range example {
 		// The driver's ServiceAccount comes with the tree; retried only
 		// because the namespace's admission caches may lag the apply.
@@ -288,7 +293,7 @@ func runPlatform(t *testing.T, capacity config.Capacity, objs []*unstructured.Un
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	return cs, func() time.Duration { return time.Since(began) }
+	return cs, func() time.Duration { return time.Since(applied) }
 }
 
 // podCensus is every pod of the cluster at one moment, sorted by state.
