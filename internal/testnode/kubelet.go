@@ -148,13 +148,15 @@ func StartKubelet(t testing.TB, cs kubernetes.Interface, opts KubeletOptions) *K
 	// The queue and informers are stopped by the cleanup of whatever got
 	// started, also when a step below fails the test.
 	done := make(chan struct{})
-	var factory, podFactory informers.SharedInformerFactory
+	var factories []informers.SharedInformerFactory
+	running := false // the worker goroutine was started and closes done
 	t.Cleanup(func() {
 		cancel()
 		k.queue.ShutDown()
-		if factory != nil {
-			factory.Shutdown()
-			podFactory.Shutdown()
+		for _, f := range factories {
+			f.Shutdown()
+		}
+		if running {
 			<-done
 		}
 	})
@@ -167,10 +169,11 @@ func StartKubelet(t testing.TB, cs kubernetes.Interface, opts KubeletOptions) *K
 	}
 
 	// Like the kubelet, watch only the pods bound to this node.
-	podFactory = informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+	podFactory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", k.name).String()
 	}))
-	factory = informers.NewSharedInformerFactory(cs, 0)
+	factory := informers.NewSharedInformerFactory(cs, 0)
+	factories = []informers.SharedInformerFactory{podFactory, factory}
 	watch := func(kind string, inf cache.SharedIndexInformer) cache.Indexer {
 		enqueue := func(obj any) {
 			if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
@@ -189,12 +192,13 @@ func StartKubelet(t testing.TB, cs kubernetes.Interface, opts KubeletOptions) *K
 	k.pvcs = watch("PersistentVolumeClaim", factory.Core().V1().PersistentVolumeClaims().Informer())
 	podFactory.Start(ctx.Done())
 	factory.Start(ctx.Done())
+	running = true
 	go func() {
 		defer close(done)
 		for k.processNext(ctx, t) {
 		}
 	}()
-	for _, f := range []informers.SharedInformerFactory{podFactory, factory} {
+	for _, f := range factories {
 		for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
 			if !ok {
 				t.Fatalf("kubelet: informer for %v did not sync", typ)
