@@ -118,7 +118,9 @@ func TestSchedulerFitsThePlatform(t *testing.T) {
 	t.Run("smaller node", func(t *testing.T) {
 		small := config.Capacity{CPU: "1", Memory: "2Gi"}
 		cs, _ := runPlatform(t, small, objs, example)
-		waitSettled(t, cs, func(s podCensus) bool { return s.settled() && len(s.unschedulable) > 0 }, schedulerTimeout)
+		// Settled: every pod, the example's included (created before this),
+		// is up or judged unschedulable; if all fit, that is seen at once.
+		waitSettled(t, cs, podCensus.settled, schedulerTimeout)
 		pending := testnode.PendingPods(context.Background(), cs)
 		if len(pending) == 0 {
 			t.Fatalf("every pod fit on a node of %s CPU and %s memory; the scheduler check cannot fail", small.CPU, small.Memory)
@@ -307,8 +309,8 @@ type podCensus struct {
 	withoutPods []string
 }
 
-// allUp: every pod bound and Ready (or Succeeded), and every Deployment,
-// StatefulSet and Job Current by kstatus, from the real controllers' status.
+// allUp: every pod bound and Ready (or Succeeded), and every Deployment and
+// StatefulSet ready and every Job Complete by the real controllers' status.
 func (s podCensus) allUp() bool {
 	return len(s.pods) > 0 && len(s.notUp) == 0 && len(s.unschedulable) == 0 && len(s.workloads) == 0
 }
@@ -350,6 +352,19 @@ func census(t *testing.T, cs kubernetes.Interface) podCensus {
 		}
 		if d.Status.ObservedGeneration != d.Generation || !available || d.Status.ReadyReplicas != ptr.Deref(d.Spec.Replicas, 1) {
 			s.workloads = append(s.workloads, fmt.Sprintf("Deployment %s/%s (ready %d/%d)", d.Namespace, d.Name, d.Status.ReadyReplicas, ptr.Deref(d.Spec.Replicas, 1)))
+		}
+	}
+	statefulSets, err := cs.AppsV1().StatefulSets("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ss := range statefulSets.Items {
+		want := ptr.Deref(ss.Spec.Replicas, 1)
+		if ss.Status.ObservedGeneration != ss.Generation || ss.Status.Replicas != want {
+			s.withoutPods = append(s.withoutPods, "StatefulSet "+ss.Namespace+"/"+ss.Name)
+		}
+		if ss.Status.ObservedGeneration != ss.Generation || ss.Status.ReadyReplicas != want || ss.Status.AvailableReplicas != want {
+			s.workloads = append(s.workloads, fmt.Sprintf("StatefulSet %s/%s (ready %d/%d)", ss.Namespace, ss.Name, ss.Status.ReadyReplicas, want))
 		}
 	}
 	jobs, err := cs.BatchV1().Jobs("").List(ctx, metav1.ListOptions{})
