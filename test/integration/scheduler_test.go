@@ -67,11 +67,12 @@ func TestSchedulerFitsThePlatform(t *testing.T) {
 	t.Run("rancher-desktop capacity", func(t *testing.T) {
 		cs, elapsed := runPlatform(t, env.Capacity, objs, example)
 		waitSettled(t, cs, func(s podCensus) bool { return s.allUp() }, schedulerTimeout)
+		took := elapsed()
 		if t.Failed() {
 			return
 		}
 		t.Logf("all %d pods scheduled and Ready (the Job's Succeeded) %s after the apply ended (node %s CPU, %s memory)",
-			len(census(t, cs).pods), elapsed().Round(100*time.Millisecond), env.Capacity.CPU, env.Capacity.Memory)
+			len(census(t, cs).pods), took.Round(100*time.Millisecond), env.Capacity.CPU, env.Capacity.Memory)
 		if pending := testnode.PendingPods(context.Background(), cs); len(pending) > 0 {
 			t.Errorf("pods left Pending:\n%s", strings.Join(pending, "\n"))
 		}
