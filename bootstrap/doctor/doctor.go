@@ -38,10 +38,12 @@ const (
 
 // Finding is the result of one check.
 type Finding struct {
-	Check    string
-	Severity Severity
+	Check    string   `json:"check"`
+	Severity Severity `json:"severity"`
 	// Problem is what is wrong; Cause the likely reason; Fix what to do.
-	Problem, Cause, Fix string
+	Problem string `json:"problem,omitempty"`
+	Cause   string `json:"cause,omitempty"`
+	Fix     string `json:"fix,omitempty"`
 }
 
 // Options of a diagnosis.

@@ -18,6 +18,34 @@ import (
 // derived from spec.spark like image/Dockerfile. They are not synced: users
 // apply them with kubectl.
 func Examples(cfg config.Platform) ([]component.File, error) {
+	app, err := ExampleApplication(cfg)
+	if err != nil {
+		return nil, err
+	}
+	scheduled := &ScheduledSparkApplication{
+		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1beta2", Kind: "ScheduledSparkApplication"},
+		ObjectMeta: metav1.ObjectMeta{Name: "spark-pi-scheduled", Namespace: app.Namespace},
+		Spec: ScheduledSparkApplicationSpec{
+			Schedule:                  "@every 30m",
+			ConcurrencyPolicy:         "Forbid",
+			SuccessfulRunHistoryLimit: ptr.To[int32](3),
+			FailedRunHistoryLimit:     ptr.To[int32](3),
+			Template:                  app.Spec,
+		},
+	}
+	return []component.File{
+		{Name: "spark-pi.yaml", Objects: []any{app}},
+		{Name: "spark-pi-scheduled.yaml", Objects: []any{scheduled}},
+	}, nil
+}
+
+// ExampleName is the name of the SparkPi example in examples/.
+const ExampleName = "spark-pi"
+
+// ExampleApplication is the SparkPi example of examples/spark-pi.yaml, in the
+// first job namespace. gen smoke submits a renamed copy of it, so the check
+// runs exactly what a user would apply.
+func ExampleApplication(cfg config.Platform) (*SparkApplication, error) {
 	release, err := image.Release(cfg)
 	if err != nil {
 		return nil, err
@@ -26,27 +54,10 @@ func Examples(cfg config.Platform) ([]component.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	ns := cfg.Spec.SparkOperator.JobNamespaces[0]
-	spec := examplePi(cfg, sparkImage, release)
-	app := &SparkApplication{
+	return &SparkApplication{
 		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1beta2", Kind: "SparkApplication"},
-		ObjectMeta: metav1.ObjectMeta{Name: "spark-pi", Namespace: ns},
-		Spec:       spec,
-	}
-	scheduled := &ScheduledSparkApplication{
-		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1beta2", Kind: "ScheduledSparkApplication"},
-		ObjectMeta: metav1.ObjectMeta{Name: "spark-pi-scheduled", Namespace: ns},
-		Spec: ScheduledSparkApplicationSpec{
-			Schedule:                  "@every 30m",
-			ConcurrencyPolicy:         "Forbid",
-			SuccessfulRunHistoryLimit: ptr.To[int32](3),
-			FailedRunHistoryLimit:     ptr.To[int32](3),
-			Template:                  spec,
-		},
-	}
-	return []component.File{
-		{Name: "spark-pi.yaml", Objects: []any{app}},
-		{Name: "spark-pi-scheduled.yaml", Objects: []any{scheduled}},
+		ObjectMeta: metav1.ObjectMeta{Name: ExampleName, Namespace: cfg.Spec.SparkOperator.JobNamespaces[0]},
+		Spec:       examplePi(cfg, sparkImage, release),
 	}, nil
 }
 
