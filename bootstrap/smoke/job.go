@@ -120,7 +120,7 @@ func (j *Job) Follow(ctx context.Context, p *progress) ([]Step, string) {
 		if err == nil {
 			last = o
 			for reached < len(milestones) && j.reached(o, milestones[reached]) {
-				add(ok(milestones[reached]+" "+j.describe(o, milestones[reached]), start))
+				add(ok(strings.TrimSpace(milestones[reached]+" "+j.describe(o, milestones[reached])), start))
 				reached++
 			}
 			if reached == len(milestones) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -62,8 +63,25 @@ type Options struct {
 // failure the problem, likely cause and fix) with the time it took since the
 // application was submitted.
 type Step struct {
+	// Name is the step (StepSubmitted ...), for scripts; Check says more.
+	Name string `json:"step"`
 	doctor.Finding
+	// Seconds: for the job's milestones, since the submission; for the
+	// other steps, how long the step took.
 	Seconds float64 `json:"seconds"`
+}
+
+// steps are the step names, for stepName.
+var steps = []string{StepSubmitted, StepDriverRunning, StepExecutors, StepCompleted, StepEventLog, StepHistory, StepCleanup}
+
+// stepName is the step a check (a step name and details) belongs to.
+func stepName(check string) string {
+	for _, s := range steps {
+		if check == s || strings.HasPrefix(check, s+" ") {
+			return s
+		}
+	}
+	return check
 }
 
 // URL is one UI of the platform.
@@ -235,11 +253,11 @@ func (p *progress) step(s Step) {
 }
 
 func ok(check string, since time.Time) Step {
-	return Step{Finding: doctor.Finding{Check: check, Severity: doctor.OK}, Seconds: seconds(since)}
+	return Step{Name: stepName(check), Finding: doctor.Finding{Check: check, Severity: doctor.OK}, Seconds: seconds(since)}
 }
 
 func fail(check string, since time.Time, problem, cause, fix string) Step {
-	return Step{Finding: doctor.Finding{Check: check, Severity: doctor.Failure, Problem: problem, Cause: cause, Fix: fix}, Seconds: seconds(since)}
+	return Step{Name: stepName(check), Finding: doctor.Finding{Check: check, Severity: doctor.Failure, Problem: problem, Cause: cause, Fix: fix}, Seconds: seconds(since)}
 }
 
 func seconds(since time.Time) float64 {

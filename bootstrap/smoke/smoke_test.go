@@ -245,7 +245,7 @@ func TestPrintAndJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"check":"driver running"`, `"severity":"failure"`, `"fix":"make image"`, `"seconds":`, `"applicationID":"` + appID + `"`} {
+	for _, want := range []string{`"step":"driver running"`, `"check":"driver running"`, `"severity":"failure"`, `"fix":"make image"`, `"seconds":`, `"applicationID":"` + appID + `"`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("JSON lacks %s: %s", want, b)
 		}

@@ -69,6 +69,7 @@ Progress goes to stderr, the report to stdout. Exit status 1 when any step fails
 			if output == "json" {
 				enc := json.NewEncoder(streams.Out)
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
 				if err := enc.Encode(r); err != nil {
 					return err
 				}

@@ -1,0 +1,502 @@
+//go:build linux
+
+package smoke
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+
+	"github.com/rdspark/gen/bootstrap/doctor"
+	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/bootstrap/kustomize"
+	"github.com/rdspark/gen/generator"
+	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/generator/image"
+	"github.com/rdspark/gen/generator/tree"
+	"github.com/rdspark/gen/internal/testcluster"
+	"github.com/rdspark/gen/internal/upstreamtest"
+)
+
+// applyTree renders cfg and applies the given component overlays of its
+// first environment, as Argo CD would sync them.
+func applyTree(t *testing.T, restCfg *rest.Config, cfg config.Platform, components ...string) {
+	t.Helper()
+	ms, err := generator.Render(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := tree.Write(out, generator.Roots, ms); err != nil {
+		t.Fatal(err)
+	}
+	a, err := kube.NewApplier(restCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range components {
+		built, err := kustomize.Build(filepath.Join(out, generator.OverlaysDir, cfg.Spec.Environments[0].Name, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.ApplyStaged(context.Background(), built, kube.Options{Force: true}, 4); err != nil {
+			t.Fatalf("apply %s: %v", c, err)
+		}
+	}
+}
+
+// operator plays, for one SparkApplication, what the Spark Operator,
+// spark-submit, Spark's driver and kubelet would do: it writes the
+// application's status through the status subresource and creates the
+// driver and executor pods with the labels they would carry, with pod
+// statuses written through the pods' status subresource. The API server
+// validates every write (the CRD's schema, Pod Security of the job
+// namespace, pod status rules).
+type operator struct {
+	t     *testing.T
+	cs    kubernetes.Interface
+	dyn   dynamic.Interface
+	ns    string
+	name  string
+	appID string
+	image string
+	app   *unstructured.Unstructured
+}
+
+func (o *operator) ctx() context.Context { return context.Background() }
+
+// waitCreated waits for gen smoke's SparkApplication.
+func (o *operator) waitCreated() {
+	o.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		app, err := o.dyn.Resource(SparkApplications).Namespace(o.ns).Get(o.ctx(), o.name, metav1.GetOptions{})
+		if err == nil {
+			o.app = app
+			return
+		}
+		if !apierrors.IsNotFound(err) || time.Now().After(deadline) {
+			o.t.Fatalf("SparkApplication %s/%s: %v", o.ns, o.name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// status merges s into the application's status.
+func (o *operator) status(s map[string]any) {
+	o.t.Helper()
+	patch, err := json.Marshal(map[string]any{"status": s})
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	if _, err := o.dyn.Resource(SparkApplications).Namespace(o.ns).Patch(o.ctx(), o.name, types.MergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil {
+		o.t.Fatalf("patch status: %v", err)
+	}
+}
+
+func (o *operator) state(state, message string) {
+	o.status(map[string]any{"applicationState": map[string]any{"state": state, "errorMessage": message}})
+}
+
+// submitted is what the operator writes once spark-submit returned.
+func (o *operator) submitted() {
+	o.status(map[string]any{
+		"submissionID":              "5c2f3a1e-7d4b-4c7e-9a51-0b1f6a7c8d9e",
+		"lastSubmissionAttemptTime": time.Now().UTC().Format(time.RFC3339),
+		"submissionAttempts":        1,
+		"executionAttempts":         1,
+		"driverInfo":                map[string]any{"podName": o.name + "-driver"},
+		"applicationState":          map[string]any{"state": StateSubmitted},
+	})
+}
+
+// pod creates a driver or executor pod as spark-submit and the driver do:
+// the labels of the application's spec for its role plus the operator's and
+// Spark's, and the restricted security context of the rendered example.
+func (o *operator) pod(role, name string) {
+	o.t.Helper()
+	labels, _, _ := unstructured.NestedStringMap(o.app.Object, "spec", role, "labels")
+	labels = maps.Clone(labels)
+	maps.Copy(labels, map[string]string{LabelAppName: o.name, LabelRole: role, LabelAppID: o.appID, "sparkoperator.k8s.io/launched-by-spark-operator": "true"})
+	container := "spark-kubernetes-driver"
+	if role == "executor" {
+		container = "spark-kubernetes-executor"
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: o.ns, Labels: labels},
+		Spec: corev1.PodSpec{
+			RestartPolicy:   corev1.RestartPolicyNever,
+			SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](185), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+			Containers: []corev1.Container{{
+				Name: container, Image: o.image, ImagePullPolicy: corev1.PullIfNotPresent,
+				SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
+			}},
+		},
+	}
+	if _, err := o.cs.CoreV1().Pods(o.ns).Create(o.ctx(), pod, metav1.CreateOptions{}); err != nil {
+		o.t.Fatalf("create pod %s: %v", name, err)
+	}
+}
+
+// podStatus writes a pod's status: phase, one container state, conditions.
+func (o *operator) podStatus(name string, phase corev1.PodPhase, state corev1.ContainerState, conditions ...corev1.PodCondition) {
+	o.t.Helper()
+	pod, err := o.cs.CoreV1().Pods(o.ns).Get(o.ctx(), name, metav1.GetOptions{})
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	pod.Status.Phase = phase
+	pod.Status.Conditions = conditions
+	c := pod.Spec.Containers[0]
+	pod.Status.ContainerStatuses = nil
+	if phase != corev1.PodPending || state.Waiting != nil {
+		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{
+			Name: c.Name, Image: c.Image, State: state, Ready: state.Running != nil,
+			Started: ptr.To(state.Running != nil),
+		}}
+		if state.Running != nil || state.Terminated != nil {
+			pod.Status.ContainerStatuses[0].ImageID = "docker.io/library/spark@sha256:" + strings.Repeat("ab", 32)
+		}
+	}
+	if _, err := o.cs.CoreV1().Pods(o.ns).UpdateStatus(o.ctx(), pod, metav1.UpdateOptions{}); err != nil {
+		o.t.Fatalf("pod %s status: %v", name, err)
+	}
+}
+
+func running() corev1.ContainerState {
+	return corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}
+}
+
+func terminated(code int32, reason, message string) corev1.ContainerState {
+	return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+		ExitCode: code, Reason: reason, Message: message,
+		StartedAt: metav1.NewTime(time.Now().Add(-10 * time.Second)), FinishedAt: metav1.Now(),
+	}}
+}
+
+// driverRunning: the driver pod runs and the operator has seen it.
+func (o *operator) driverRunning() {
+	o.submitted()
+	o.pod("driver", o.name+"-driver")
+	o.podStatus(o.name+"-driver", corev1.PodRunning, running())
+	o.status(map[string]any{"sparkApplicationId": o.appID, "applicationState": map[string]any{"state": StateRunning}})
+}
+
+// executorName is how Spark names executor pods: <prefix>-exec-<n>.
+func (o *operator) executorName() string { return o.name + "-8f3d2c9a1b7e4d60-exec-1" }
+
+func (o *operator) executorsRunning() {
+	o.pod("executor", o.executorName())
+	o.podStatus(o.executorName(), corev1.PodRunning, running())
+	o.status(map[string]any{"executorState": map[string]any{o.executorName(): "RUNNING"}})
+}
+
+func (o *operator) completed() {
+	o.podStatus(o.executorName(), corev1.PodSucceeded, terminated(0, "Completed", ""))
+	o.podStatus(o.name+"-driver", corev1.PodSucceeded, terminated(0, "Completed", ""))
+	o.status(map[string]any{
+		"executorState":    map[string]any{o.executorName(): "COMPLETED"},
+		"terminationTime":  time.Now().UTC().Format(time.RFC3339),
+		"applicationState": map[string]any{"state": StateCompleted},
+	})
+}
+
+// historyApps is what the test History Server lists.
+type historyApps struct {
+	mu   sync.Mutex
+	apps []map[string]any
+}
+
+func (h *historyApps) add(a map[string]any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.apps = append(h.apps, a)
+}
+
+func (h *historyApps) list() []map[string]any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]map[string]any{}, h.apps...)
+}
+
+// TestSmokeOnARealAPIServer runs gen smoke's whole flow against a real API
+// server with the rendered namespaces, Spark Operator CRDs and job
+// namespace applied, a real MinIO for the event log and an HTTP test server
+// for the History Server's REST API, and plays the operator's and kubelet's
+// part for each path: success, and each state that does not come.
+func TestSmokeOnARealAPIServer(t *testing.T) {
+	cluster := testcluster.Start(t)
+	cfg := upstreamtest.Config(t)
+	cfg.Complete()
+	store := startMinIO(t, cfg)
+	restCfg := cluster.RestConfig()
+	applyTree(t, restCfg, cfg, "namespaces", "spark-crds", "spark-jobs")
+	cs := kubernetes.NewForConfigOrDie(restCfg)
+	dyn := dynamic.NewForConfigOrDie(restCfg)
+	ns := cfg.Spec.SparkOperator.JobNamespaces[0]
+	// The CRD is Established; wait until its resource is served too.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		_, err := dyn.Resource(SparkApplications).Namespace(ns).List(context.Background(), metav1.ListOptions{})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sparkapplications not served: %v", err)
+		}
+	}
+	if _, err := cs.CoreV1().Secrets(ns).Create(context.Background(), credentialsSecret(cfg, ns, store.user, store.password), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sparkImage, err := image.Reference(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	history := &historyApps{apps: []map[string]any{sparkApp("spark-"+randomHex(t, 16), "Spark Pi", true)}}
+	_, historyEP := historyServer(t, history.list)
+	endpoints := store.endpoints()
+	maps.Copy(endpoints, historyEP)
+
+	// writeLog writes the event log as Spark does: <id>.inprogress while
+	// running, renamed (copied, then deleted) to <id> when the driver stops.
+	writeLog := func(o *operator) {
+		store.put(t, o.appID+".inprogress", eventLogLine)
+		store.put(t, o.appID, eventLogLine+`{"Event":"SparkListenerApplicationEnd","Timestamp":1795975260000}`+"\n")
+		if err := store.client.RemoveObject(context.Background(), store.bucket, store.prefix+o.appID+".inprogress", minio.RemoveObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed := func(o *operator) { history.add(sparkApp(o.appID, "Spark Pi", true)) }
+
+	cases := []struct {
+		name    string
+		play    func(o *operator)
+		timeout time.Duration
+		clean   bool
+		// failed is the step that fails ("" for none); says are what the
+		// failed step (problem, cause, fix) must say.
+		failed string
+		says   []string
+		// logStays: the event log is in the store afterwards.
+		logStays bool
+	}{
+		{
+			name: "success",
+			play: func(o *operator) {
+				o.driverRunning()
+				o.executorsRunning()
+				writeLog(o)
+				listed(o)
+				o.completed()
+			},
+			logStays: true,
+		},
+		{
+			name: "success with --clean",
+			play: func(o *operator) {
+				o.driverRunning()
+				o.executorsRunning()
+				writeLog(o)
+				listed(o)
+				o.completed()
+			},
+			clean: true,
+		},
+		{
+			name: "image missing on the node",
+			play: func(o *operator) {
+				o.submitted()
+				o.pod("driver", o.name+"-driver")
+				o.podStatus(o.name+"-driver", corev1.PodPending, corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+					Reason: "ImagePullBackOff", Message: `Back-off pulling image "` + sparkImage + `"`}})
+			},
+			failed: StepDriverRunning,
+			says:   []string{"ImagePullBackOff", sparkImage, "make image"},
+		},
+		{
+			name: "submission failed",
+			play: func(o *operator) {
+				o.status(map[string]any{"submissionAttempts": 1, "driverInfo": map[string]any{"podName": o.name + "-driver"},
+					"applicationState": map[string]any{"state": StateSubmissionFailed, "errorMessage": quotaError(o)}})
+			},
+			failed: StepSubmitted,
+			says:   []string{"submission failed", "exceeded quota", "spark-operator-controller"},
+		},
+		{
+			// With restartPolicy Never the operator moves SUBMISSION_FAILED
+			// on to FAILED, keeping the message; a poll may see only that.
+			name: "submission failed, seen as FAILED",
+			play: func(o *operator) {
+				o.status(map[string]any{"submissionAttempts": 1, "driverInfo": map[string]any{"podName": o.name + "-driver"},
+					"applicationState": map[string]any{"state": StateFailed, "errorMessage": quotaError(o)}})
+			},
+			failed: StepSubmitted,
+			says:   []string{"submission failed", "exceeded quota"},
+		},
+		{
+			name: "driver failed",
+			play: func(o *operator) {
+				o.driverRunning()
+				o.podStatus(o.name+"-driver", corev1.PodFailed, terminated(1, "Error", `Exception in thread "main" java.lang.ClassNotFoundException: org.apache.spark.examples.SparkPi`))
+				o.state(StateFailed, "driver container failed with ExitCode: 1, Reason: Error")
+			},
+			failed: StepExecutors,
+			says:   []string{"driver container failed with ExitCode: 1", "exited with code 1", "ClassNotFoundException", "kubectl -n spark-jobs logs"},
+		},
+		{
+			name: "executors never scheduled",
+			play: func(o *operator) {
+				o.driverRunning()
+				o.pod("executor", o.executorName())
+				o.podStatus(o.executorName(), corev1.PodPending, corev1.ContainerState{}, corev1.PodCondition{
+					Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable,
+					Message: "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
+				})
+				o.status(map[string]any{"executorState": map[string]any{o.executorName(): "PENDING"}})
+			},
+			timeout: 5 * time.Second,
+			failed:  StepExecutors,
+			says:    []string{"Insufficient memory", "Rancher Desktop", "Virtual Machine"},
+		},
+		{
+			name: "no event log",
+			play: func(o *operator) {
+				o.driverRunning()
+				o.executorsRunning()
+				listed(o)
+				o.completed()
+			},
+			failed: StepEventLog,
+			says:   []string{"no event log of", cfg.Spec.HistoryServer.LogDirectory, "spark.eventLog.dir"},
+		},
+		{
+			name: "History Server not listing",
+			play: func(o *operator) {
+				o.driverRunning()
+				o.executorsRunning()
+				writeLog(o)
+				o.completed()
+			},
+			failed:   StepHistory,
+			says:     []string{"applications, not spark-", "FsHistoryProvider"},
+			logStays: true,
+		},
+		{
+			name:    "operator not running",
+			play:    func(o *operator) {},
+			timeout: 3 * time.Second,
+			failed:  StepSubmitted,
+			says:    []string{"no state", "did not pick it up", "spark-operator-controller"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := &operator{t: t, cs: cs, dyn: dyn, ns: ns, name: UniqueName(), appID: "spark-" + randomHex(t, 16), image: sparkImage}
+			timeout := c.timeout
+			if timeout == 0 {
+				timeout = time.Minute
+			}
+			type result struct {
+				r   Report
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				r, err := Run(context.Background(), restCfg, Options{
+					Config: cfg, Environment: cfg.Spec.Environments[0].Name, Name: o.name, Endpoints: endpoints,
+					Timeout: timeout, Clean: c.clean, Poll: 100 * time.Millisecond,
+					EventLogWait: time.Second, HistoryWait: time.Second,
+				})
+				done <- result{r, err}
+			}()
+			o.waitCreated()
+			c.play(o)
+			var res result
+			select {
+			case res = <-done:
+			case <-time.After(timeout + time.Minute):
+				t.Fatal("gen smoke did not return")
+			}
+			r := res.r
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			report, _ := json.MarshalIndent(r, "", "  ")
+			t.Logf("report:\n%s", report)
+
+			failed := r.Failed()
+			switch {
+			case c.failed == "" && (failed != nil || !r.Passed):
+				t.Fatalf("failed at %+v", failed)
+			case c.failed != "" && (failed == nil || r.Passed):
+				t.Fatalf("passed; want a failure at %s", c.failed)
+			case c.failed != "" && (failed.Name != c.failed || failed.Check != c.failed):
+				t.Fatalf("failed at %q (%q), want %q", failed.Name, failed.Check, c.failed)
+			}
+			if failed != nil {
+				text := failed.Problem + " | " + failed.Cause + " | " + failed.Fix
+				for _, s := range c.says {
+					if !strings.Contains(text, s) {
+						t.Errorf("the failure does not say %q: %s", s, text)
+					}
+				}
+				if failed.Cause == "" || failed.Fix == "" {
+					t.Errorf("a failure without cause or fix: %+v", failed)
+				}
+			} else {
+				var names []string
+				for _, s := range r.Steps {
+					names = append(names, s.Name)
+				}
+				want := "submitted,driver running,executors,completed,event log,History Server,cleanup"
+				if c.clean {
+					want += ",cleanup"
+				}
+				if got := strings.Join(names, ","); got != want {
+					t.Errorf("steps %q, want %q", got, want)
+				}
+				if r.ApplicationID != o.appID || r.EventLog != "s3a://"+store.bucket+"/"+store.prefix+o.appID {
+					t.Errorf("application id %q, event log %q", r.ApplicationID, r.EventLog)
+				}
+			}
+			if len(r.URLs) != 3 {
+				t.Errorf("URLs %v", r.URLs)
+			}
+			// Cleanup: always the last step, and it passed.
+			if last := r.Steps[len(r.Steps)-1]; last.Name != StepCleanup || last.Severity != doctor.OK {
+				t.Errorf("last step %+v", last)
+			}
+			if _, err := dyn.Resource(SparkApplications).Namespace(ns).Get(context.Background(), o.name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				t.Errorf("the SparkApplication is still there: %v", err)
+			}
+			pods, err := cs.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: LabelAppName + "=" + o.name})
+			if err != nil || len(pods.Items) != 0 {
+				t.Errorf("pods left: %v %v", pods, err)
+			}
+			if got := store.exists(t, o.appID); got != c.logStays {
+				t.Errorf("event log in the store afterwards: %v, want %v", got, c.logStays)
+			}
+		})
+	}
+}
+
+// quotaError is what the operator reports when spark-submit could not create
+// the driver pod because of the namespace's quota.
+func quotaError(o *operator) string {
+	return "failed to run spark-submit: Exception in thread \"main\" io.fabric8.kubernetes.client.KubernetesClientException: pods \"" + o.name + "-driver\" is forbidden: exceeded quota: spark-jobs"
+}
