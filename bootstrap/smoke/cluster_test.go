@@ -17,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -29,6 +30,7 @@ import (
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/image"
+	"github.com/rdspark/gen/generator/s3"
 	"github.com/rdspark/gen/generator/tree"
 	"github.com/rdspark/gen/internal/testcluster"
 	"github.com/rdspark/gen/internal/upstreamtest"
@@ -499,4 +501,95 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 // the driver pod because of the namespace's quota.
 func quotaError(o *operator) string {
 	return "failed to run spark-submit: Exception in thread \"main\" io.fabric8.kubernetes.client.KubernetesClientException: pods \"" + o.name + "-driver\" is forbidden: exceeded quota: spark-jobs"
+}
+
+// TestPortForwardTargetsTheRenderedServices: the port-forward's choice of
+// pod and port, for the object store's and the History Server's Services as
+// rendered, with pods made from the rendered Deployments' templates (the
+// API server admits them under the namespaces' Pod Security level). Only a
+// pod that is Running and Ready is chosen. The SPDY stream itself needs a
+// kubelet, which only a real cluster has.
+func TestPortForwardTargetsTheRenderedServices(t *testing.T) {
+	cluster := testcluster.Start(t)
+	cfg := upstreamtest.Config(t)
+	cfg.Complete()
+	restCfg := cluster.RestConfig()
+	applyTree(t, restCfg, cfg, "namespaces", "minio", "spark-history")
+	cs := kubernetes.NewForConfigOrDie(restCfg)
+	ctx := context.Background()
+	storeService, ok := serviceOf(s3.Endpoint(cfg))
+	if !ok {
+		t.Fatalf("%s is not an in-cluster Service", s3.Endpoint(cfg))
+	}
+	f := &PortForward{Config: restCfg, Client: cs}
+	for _, s := range []Service{storeService, HistoryService} {
+		t.Run(s.String(), func(t *testing.T) {
+			svc, err := cs.CoreV1().Services(s.Namespace).Get(ctx, s.Name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deployments, err := cs.AppsV1().Deployments(s.Namespace).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var template *corev1.PodTemplateSpec
+			for i, d := range deployments.Items {
+				if labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(d.Spec.Template.Labels)) {
+					template = &deployments.Items[i].Spec.Template
+				}
+			}
+			if template == nil {
+				t.Fatalf("no Deployment's pods match the Service's selector %v", svc.Spec.Selector)
+			}
+			// The port the Service sends s.Port to, as the container declares it.
+			var want int32
+			for _, p := range svc.Spec.Ports {
+				if int(p.Port) != s.Port {
+					continue
+				}
+				for _, c := range template.Spec.Containers {
+					for _, cp := range c.Ports {
+						if cp.Name == p.TargetPort.StrVal || cp.ContainerPort == p.TargetPort.IntVal {
+							want = cp.ContainerPort
+						}
+					}
+				}
+			}
+			if want == 0 {
+				t.Fatalf("the Service's port %d reaches no container port", s.Port)
+			}
+
+			if _, _, err := f.target(ctx, s); err == nil || !strings.Contains(err.Error(), "no ready pod") {
+				t.Errorf("no pods: %v", err)
+			}
+			newPod := func(name string, ready bool) {
+				pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.Namespace, Labels: template.Labels}, Spec: template.Spec}
+				created, err := cs.CoreV1().Pods(s.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				status := corev1.ConditionFalse
+				if ready {
+					status = corev1.ConditionTrue
+				}
+				created.Status.Phase = corev1.PodRunning
+				created.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}
+				if _, err := cs.CoreV1().Pods(s.Namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			newPod(s.Name+"-a-not-ready", false)
+			if _, _, err := f.target(ctx, s); err == nil {
+				t.Error("a pod that is not ready was chosen")
+			}
+			newPod(s.Name+"-b-ready", true)
+			pod, port, err := f.target(ctx, s)
+			if err != nil || pod != s.Name+"-b-ready" || port != int(want) {
+				t.Errorf("target = %s, %d, %v; want %s-b-ready, %d", pod, port, err, s.Name, want)
+			}
+		})
+	}
+	if _, _, err := f.target(ctx, Service{Namespace: HistoryService.Namespace, Name: HistoryService.Name, Port: 1}); err == nil || !strings.Contains(err.Error(), "has no port 1") {
+		t.Errorf("a port the Service lacks: %v", err)
+	}
 }
