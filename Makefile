@@ -49,6 +49,10 @@ sync: ## gen sync: make the pushed commit live now (hard refresh), wait until ev
 validate: bin/gen ## gen doctor: every check, with the likely cause and fix of each failure
 	$(GEN) doctor $(GEN_CLUSTER_FLAGS)
 
+.PHONY: smoke
+smoke: ## gen smoke: run SparkPi through the platform, check its event log and the History Server
+	$(GEN) smoke $(GEN_CLUSTER_FLAGS)
+
 .PHONY: build
 build: bin/gen ## build bin/gen (again only when its sources changed)
 

@@ -486,6 +486,9 @@ func (j *Job) Delete(ctx context.Context) Step {
 	if len(errs) > 0 {
 		return fail(StepCleanup, start, strings.Join(errs, "; "), "", fmt.Sprintf("kubectl -n %s delete sparkapplication %s", ns, j.App.Name))
 	}
+	if !j.created {
+		return ok(StepCleanup+" (no SparkApplication was created; pods of "+j.App.Name+" deleted)", start)
+	}
 	return ok(StepCleanup+" (SparkApplication "+j.ref()+" and its pods deleted)", start)
 }
 
