@@ -22,6 +22,7 @@ require (
 	github.com/minio/minio-go/v7 v7.2.1 // S3 client: gen smoke reads the event log (bootstrap/smoke), test/objectstore checks the real stores; newest release that adds modules without upgrading any
 	github.com/pmezard/go-difflib v1.0.1-0.20181226105442-5d4384ee4fb2
 	k8s.io/pod-security-admission v0.37.2
+	k8s.io/streaming v0.37.2
 )
 
 require (
@@ -93,7 +94,6 @@ require (
 	k8s.io/component-base v0.37.2 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
 	k8s.io/kube-openapi v0.0.0-20260721132016-d427ff9ee9ad // indirect
-	k8s.io/streaming v0.37.2 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
 )

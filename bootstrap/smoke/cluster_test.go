@@ -93,7 +93,9 @@ type operator struct {
 	name  string
 	appID string
 	image string
-	app   *unstructured.Unstructured
+	// node is the pod's node (empty: none, as no scheduler runs).
+	node string
+	app  *unstructured.Unstructured
 }
 
 func (o *operator) ctx() context.Context { return context.Background() }
@@ -158,6 +160,7 @@ func (o *operator) pod(role, name string) {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: o.ns, Labels: labels},
 		Spec: corev1.PodSpec{
+			NodeName:        o.node,
 			RestartPolicy:   corev1.RestartPolicyNever,
 			SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](185), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
 			Containers: []corev1.Container{{
