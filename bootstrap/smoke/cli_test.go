@@ -72,7 +72,7 @@ func TestGenSmokeCommand(t *testing.T) {
 		t.Errorf("application %s/%s", r.Namespace, r.Application)
 	}
 	// Progress went to stderr, the report alone to stdout.
-	if !strings.Contains(stderr, "✗ submitted") || strings.Contains(stdout, "✗") {
+	if !strings.Contains(stderr, "✗ submitted") || strings.Contains(stdout, "✗") || strings.Contains(stderr, "\r") {
 		t.Errorf("stderr:\n%s\nstdout:\n%s", stderr, stdout)
 	}
 	if took := time.Since(start); took > 30*time.Second {

@@ -379,7 +379,9 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 				})
 				o.status(map[string]any{"executorState": map[string]any{o.executorName(): "PENDING"}})
 			},
-			timeout: 5 * time.Second,
+			// Long enough for the play above on a loaded machine; the
+			// step fails when it runs out.
+			timeout: 10 * time.Second,
 			failed:  StepExecutors,
 			says:    []string{"Insufficient memory", "Rancher Desktop", "Virtual Machine"},
 		},

@@ -133,6 +133,7 @@ func (j *Job) Follow(ctx context.Context, p *progress) ([]Step, string) {
 		} else if ctx.Err() == nil {
 			last.readErr = err
 		}
+		p.waiting(milestones[reached], start)
 		select {
 		case <-ctx.Done():
 			add(j.stuck(last, milestones[reached], start))

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -192,7 +193,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) (r Report, err er
 	step, key := store.Check(ctx, appID)
 	r.add(p, step)
 	r.EventLog = key
-	if step.Severity == doctor.OK {
+	if step.Severity != doctor.Failure {
 		h := &History{Endpoints: o.Endpoints, Wait: o.HistoryWait}
 		r.add(p, h.Check(ctx, appID))
 	}
@@ -224,10 +225,14 @@ func UniqueName() string {
 }
 
 // progress writes a step as it passes or fails: "✓ submitted (1.2s)", plain
-// marks with NO_COLOR.
+// marks with NO_COLOR; on a terminal, a spinner line names the state being
+// waited for, and is overwritten by the next step.
 type progress struct {
 	out     io.Writer
 	ok, bad string
+	tty     bool
+	frame   int
+	spun    bool
 }
 
 func newProgress(out io.Writer) *progress {
@@ -235,12 +240,31 @@ func newProgress(out io.Writer) *progress {
 	if os.Getenv("NO_COLOR") != "" {
 		p.ok, p.bad = "[ok]", "[fail]"
 	}
+	if f, isFile := out.(*os.File); isFile {
+		p.tty = term.IsTerminal(int(f.Fd()))
+	}
 	return p
+}
+
+var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+// waiting shows, on a terminal only, what the run waits for.
+func (p *progress) waiting(what string, since time.Time) {
+	if p.out == nil || !p.tty {
+		return
+	}
+	p.frame = (p.frame + 1) % len(spinner)
+	fmt.Fprintf(p.out, "\r%s waiting for %s (%s)\033[K", spinner[p.frame], what, time.Since(since).Round(time.Second))
+	p.spun = true
 }
 
 func (p *progress) step(s Step) {
 	if p.out == nil {
 		return
+	}
+	if p.spun {
+		fmt.Fprint(p.out, "\r\033[K")
+		p.spun = false
 	}
 	mark := p.ok
 	switch s.Severity {
