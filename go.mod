@@ -21,6 +21,7 @@ require (
 require (
 	github.com/minio/minio-go/v7 v7.2.1 // S3 client: gen smoke reads the event log (bootstrap/smoke), test/objectstore checks the real stores; newest release that adds modules without upgrading any
 	github.com/pmezard/go-difflib v1.0.1-0.20181226105442-5d4384ee4fb2
+	golang.org/x/sys v0.48.0
 	golang.org/x/term v0.45.0
 	k8s.io/pod-security-admission v0.37.2
 	k8s.io/streaming v0.37.2
@@ -84,7 +85,6 @@ require (
 	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/net v0.57.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
