@@ -520,11 +520,22 @@ func quotaError(o *operator) string {
 // pod that is Running and Ready is chosen. The SPDY stream itself needs a
 // kubelet, which only a real cluster has.
 func TestPortForwardTargetsTheRenderedServices(t *testing.T) {
+	for _, store := range []string{config.ObjectStoreMinIO, config.ObjectStoreSeaweedFS} {
+		t.Run(store, func(t *testing.T) {
+			cfg := upstreamtest.Config(t)
+			cfg.Spec.ObjectStore.Type = store
+			cfg.Complete()
+			testPortForwardTargets(t, cfg, store)
+		})
+	}
+}
+
+// testPortForwardTargets checks the Services of cfg, whose object store
+// component (overlay folder) is store.
+func testPortForwardTargets(t *testing.T, cfg config.Platform, store string) {
 	cluster := testcluster.Start(t)
-	cfg := upstreamtest.Config(t)
-	cfg.Complete()
 	restCfg := cluster.RestConfig()
-	applyTree(t, restCfg, cfg, "namespaces", "minio", "spark-history")
+	applyTree(t, restCfg, cfg, "namespaces", store, "spark-history")
 	cs := kubernetes.NewForConfigOrDie(restCfg)
 	ctx := context.Background()
 	storeService, ok := serviceOf(s3.Endpoint(cfg))
