@@ -261,10 +261,10 @@ func (h *historyApps) list() []map[string]any {
 // for the History Server's REST API, and plays the operator's and kubelet's
 // part for each path: success, and each state that does not come.
 func TestSmokeOnARealAPIServer(t *testing.T) {
-	cluster := testcluster.Start(t)
 	cfg := upstreamtest.Config(t)
 	cfg.Complete()
 	store := startMinIO(t, cfg)
+	cluster := testcluster.Start(t)
 	restCfg := cluster.RestConfig()
 	applyTree(t, restCfg, cfg, "namespaces", "spark-crds", "spark-jobs")
 	cs := kubernetes.NewForConfigOrDie(restCfg)

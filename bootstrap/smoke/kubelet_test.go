@@ -252,11 +252,11 @@ func readyPodFor(t *testing.T, cs kubernetes.Interface, s Service, name, node st
 // real MinIO and to the History Server test server; and reads the driver's
 // log tail through the API server from the same kubelet.
 func TestSmokeThroughAPortForward(t *testing.T) {
-	k := startKubelet(t) // before the API server: it must trust the kubelet
-	cluster := testcluster.Start(t)
 	cfg := upstreamtest.Config(t)
 	cfg.Complete()
 	store := startMinIO(t, cfg)
+	k := startKubelet(t) // before the API server: it must trust the kubelet
+	cluster := testcluster.Start(t)
 	restCfg := cluster.RestConfig()
 	applyTree(t, restCfg, cfg, "namespaces", "spark-crds", "spark-jobs", "minio", "spark-history")
 	cs := kubernetes.NewForConfigOrDie(restCfg)
