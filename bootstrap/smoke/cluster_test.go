@@ -369,6 +369,18 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 			says:   []string{"driver container failed with ExitCode: 1", "exited with code 1", "ClassNotFoundException", "kubectl -n spark-jobs logs"},
 		},
 		{
+			// The driver failed and its pod is gone before a poll saw it:
+			// the operator had counted an execution, so this is not a
+			// failed submission.
+			name: "driver failed, pod never seen",
+			play: func(o *operator) {
+				o.submitted()
+				o.state(StateFailed, "driver pod not found")
+			},
+			failed: StepDriverRunning,
+			says:   []string{"driver pod not found", "the driver pod is gone"},
+		},
+		{
 			name: "executors never scheduled",
 			play: func(o *operator) {
 				o.driverRunning()

@@ -87,8 +87,8 @@ type Job struct {
 	created bool
 	// What earlier polls saw, so a state that passed between two polls
 	// still counts.
-	driverSeen, driverRan, executorsSeen, submissionFailed bool
-	submissionError                                        string
+	submitted, driverSeen, driverRan, executorsSeen, submissionFailed bool
+	submissionError                                                   string
 }
 
 // milestones are the states Follow waits for, in order.
@@ -185,6 +185,7 @@ func (j *Job) createFailed(start time.Time, err error) Step {
 type observation struct {
 	state, errorMessage string
 	appID               string
+	executionAttempts   int64
 	executorStates      map[string]string
 	driverName          string
 	driver              *corev1.Pod
@@ -207,6 +208,9 @@ func (j *Job) observe(ctx context.Context) (observation, error) {
 	o.appID = str("status", "sparkApplicationId")
 	o.driverName = str("status", "driverInfo", "podName")
 	o.executorStates, _, _ = unstructured.NestedStringMap(u.Object, "status", "executorState")
+	// The operator counts an execution attempt only once spark-submit
+	// succeeded: a FAILED application without one never had a driver.
+	o.executionAttempts, _, _ = unstructured.NestedInt64(u.Object, "status", "executionAttempts")
 	if o.driverName == "" {
 		o.driverName = j.App.Name + "-driver"
 	}
@@ -242,6 +246,13 @@ func (j *Job) observe(ctx context.Context) (observation, error) {
 	case StateRunning, StateSucceeding, StateCompleted, StateFailing:
 		j.driverRan = true
 	}
+	switch o.state {
+	case StateSubmitted, StateRunning, StateSucceeding, StateCompleted, StateFailing:
+		j.submitted = true
+	}
+	if o.executionAttempts > 0 || j.driverSeen {
+		j.submitted = true
+	}
 	for _, s := range o.executorStates {
 		if s == "RUNNING" || s == "COMPLETED" {
 			j.executorsSeen = true
@@ -271,14 +282,7 @@ func podRan(pod *corev1.Pod) bool {
 func (j *Job) reached(o observation, milestone string) bool {
 	switch milestone {
 	case StepSubmitted:
-		if j.submissionFailed {
-			return false
-		}
-		switch o.state {
-		case StateSubmitted, StateRunning, StateSucceeding, StateCompleted, StateFailing:
-			return true
-		}
-		return j.driverSeen
+		return j.submitted && !j.submissionFailed
 	case StepDriverRunning:
 		return j.driverRan
 	case StepExecutors:
@@ -308,7 +312,7 @@ func (j *Job) describe(o observation, milestone string) string {
 // failure is a terminal problem seen while waiting for milestone, or nil
 // while the application may still get there.
 func (j *Job) failure(ctx context.Context, o observation, milestone string, start time.Time) *Step {
-	if j.submissionFailed || (o.state == StateFailed && !j.driverSeen) {
+	if j.submissionFailed || (o.state == StateFailed && !j.submitted) {
 		msg := j.submissionError
 		if msg == "" {
 			msg = o.errorMessage
