@@ -12,10 +12,13 @@
 // the History Server are reached through an Endpoints: in production a
 // port-forward (client-go's tools/portforward over SPDY, the same mechanism
 // as kubectl port-forward, so nothing but gen is needed on the laptop) to a
-// ready pod behind the Service; tests hand in loopback addresses of a real
-// MinIO server and an HTTP test server instead, because a port-forward needs
-// a kubelet. The port-forward itself is therefore only proven on a real
-// cluster.
+// ready pod behind the Service. Most tests hand in loopback addresses of a
+// real MinIO server and an HTTP test server instead (Loopback), because a
+// port-forward needs a kubelet; one test runs the port-forward itself
+// through a real kube-apiserver to a kubelet stand-in that serves the
+// portForward and containerLogs endpoints on loopback. What only a real
+// cluster proves: a kubelet forwarding into the pod's network namespace,
+// Spark writing the event log over S3A, the History Server reading it.
 //
 // Why a port-forward rather than a short Job that lists the bucket: a Job
 // needs an image with an S3 client pulled onto the node (the Spark image has
