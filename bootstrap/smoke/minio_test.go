@@ -273,6 +273,18 @@ func TestEventLogOnARealMinIO(t *testing.T) {
 			t.Errorf("%+v", s)
 		}
 	})
+	t.Run("external store", func(t *testing.T) {
+		// spec.objectStore.type external: the endpoint is dialled as
+		// configured, without a port-forward (Endpoints knows no address).
+		ext := cfg
+		ext.Spec.ObjectStore.Type, ext.Spec.ObjectStore.Endpoint = config.ObjectStoreExternal, store.url
+		a := id()
+		store.put(t, a, eventLogLine)
+		e := &EventLogs{Endpoints: Loopback{}, Client: fake.NewClientset(good), Config: ext, Namespace: ns, Wait: time.Second}
+		if s, where := e.Check(context.Background(), a); s.Severity != doctor.OK || !strings.HasSuffix(where, "/"+a) {
+			t.Errorf("%+v %q", s, where)
+		}
+	})
 	t.Run("clean", func(t *testing.T) {
 		a := id()
 		store.put(t, a, eventLogLine)
