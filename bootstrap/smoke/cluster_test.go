@@ -297,7 +297,9 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 		name    string
 		play    func(o *operator)
 		timeout time.Duration
-		clean   bool
+		// unschedulable is Options.Unschedulable (0: the default).
+		unschedulable time.Duration
+		clean         bool
 		// failed is the step that fails ("" for none); says are what the
 		// failed step (problem, cause, fix) must say.
 		failed string
@@ -398,6 +400,23 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 			says:    []string{"Insufficient memory", "Rancher Desktop", "Virtual Machine"},
 		},
 		{
+			// The driver cannot be placed either: reported once it has
+			// been unschedulable for Options.Unschedulable, long before
+			// the timeout.
+			name: "driver never scheduled",
+			play: func(o *operator) {
+				o.submitted()
+				o.pod("driver", o.name+"-driver")
+				o.podStatus(o.name+"-driver", corev1.PodPending, corev1.ContainerState{}, corev1.PodCondition{
+					Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable,
+					Message: "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
+				})
+			},
+			unschedulable: time.Second,
+			failed:        StepDriverRunning,
+			says:          []string{"Insufficient cpu", "Rancher Desktop", "Virtual Machine"},
+		},
+		{
 			name: "no event log",
 			play: func(o *operator) {
 				o.driverRunning()
@@ -444,13 +463,14 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 				r, err := Run(context.Background(), restCfg, Options{
 					Config: cfg, Environment: cfg.Spec.Environments[0].Name, Name: o.name, Endpoints: endpoints,
 					Timeout: timeout, Clean: c.clean, Poll: 100 * time.Millisecond,
-					EventLogWait: time.Second, HistoryWait: time.Second,
+					EventLogWait: time.Second, HistoryWait: time.Second, Unschedulable: c.unschedulable,
 				})
 				done <- result{r, err}
 			}()
 			o.waitCreated()
 			c.play(o)
 			var res result
+			began := time.Now()
 			select {
 			case res = <-done:
 			case <-time.After(timeout + time.Minute):
@@ -459,6 +479,9 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 			r := res.r
 			if res.err != nil {
 				t.Fatal(res.err)
+			}
+			if c.unschedulable > 0 && time.Since(began) > timeout/2 {
+				t.Errorf("an unschedulable pod was reported after %s, not after about %s", time.Since(began), c.unschedulable)
 			}
 			report, _ := json.MarshalIndent(r, "", "  ")
 			t.Logf("report:\n%s", report)

@@ -83,12 +83,18 @@ type Job struct {
 	App     *sparkoperator.SparkApplication
 	// Poll is how often the application and its pods are read (default 1s).
 	Poll time.Duration
+	// Unschedulable: how long a pod may stay unschedulable for lack of CPU
+	// or memory (default 2m).
+	Unschedulable time.Duration
 
 	created bool
 	// What earlier polls saw, so a state that passed between two polls
 	// still counts.
 	submitted, driverSeen, driverRan, executorsSeen, submissionFailed bool
 	submissionError                                                   string
+	// unschedulable: since when each pod has been seen unschedulable for
+	// lack of resources.
+	unschedulable map[string]time.Time
 }
 
 // milestones are the states Follow waits for, in order.
@@ -331,12 +337,56 @@ func (j *Job) failure(ctx context.Context, o observation, milestone string, star
 			return s
 		}
 	}
+	if s := j.unschedulableTooLong(pods, milestone, start); s != nil {
+		return s
+	}
 	if o.state == StateFailed || o.state == StateFailing {
 		cause, fix := j.driverFailure(ctx, o)
 		s := fail(milestone, start, "the application failed: "+oneLine(o.errorMessage, 600), cause, fix)
 		return &s
 	}
 	return nil
+}
+
+// unschedulableTooLong: a pod that the scheduler has refused for lack of CPU
+// or memory for longer than j.Unschedulable.
+func (j *Job) unschedulableTooLong(pods []corev1.Pod, milestone string, start time.Time) *Step {
+	grace := j.Unschedulable
+	if grace <= 0 {
+		grace = 2 * time.Minute
+	}
+	if j.unschedulable == nil {
+		j.unschedulable = map[string]time.Time{}
+	}
+	for _, pod := range pods {
+		if !insufficient(pod) {
+			delete(j.unschedulable, pod.Name)
+			continue
+		}
+		since, seen := j.unschedulable[pod.Name]
+		if !seen {
+			j.unschedulable[pod.Name] = time.Now()
+			continue
+		}
+		if time.Since(since) >= grace {
+			s := j.podStuck(pod, milestone, fmt.Sprintf("not reached after %s", time.Since(start).Round(time.Second)), start)
+			return &s
+		}
+	}
+	return nil
+}
+
+// insufficient: the scheduler refused the pod for lack of resources.
+func insufficient(pod corev1.Pod) bool {
+	if pod.Status.Phase != corev1.PodPending {
+		return false
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && strings.Contains(c.Message, "Insufficient") {
+			return true
+		}
+	}
+	return false
 }
 
 // waitingFailure: a container that cannot start for a reason that waiting

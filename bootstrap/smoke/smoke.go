@@ -58,6 +58,10 @@ type Options struct {
 	// the History Server may take to list it (it scans every
 	// spark.history.fs.update.interval, 10 s by default). Defaults 30s and 90s.
 	EventLogWait, HistoryWait time.Duration
+	// Unschedulable is how long a driver or executor pod may stay
+	// unschedulable for lack of CPU or memory before the run gives up on
+	// it (default 2m): on a laptop nothing frees the room by itself.
+	Unschedulable time.Duration
 }
 
 // Step is one step of the flow: a doctor.Finding (the check, and for a
@@ -172,7 +176,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) (r Report, err er
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 
-	job := &Job{Client: cs, Dynamic: dyn, Config: cfg, App: app, Poll: o.Poll}
+	job := &Job{Client: cs, Dynamic: dyn, Config: cfg, App: app, Poll: o.Poll, Unschedulable: o.Unschedulable}
 	defer func() {
 		// Cleanup runs on a context of its own: the run's may have expired.
 		if o.Keep {

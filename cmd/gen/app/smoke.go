@@ -42,8 +42,9 @@ The object store and the History Server are reached through a port-forward
 does not come is reported with its likely cause and the fix, as gen doctor
 does: the Spark image missing on the node (make image), a failed submission
 (the operator's message), a failed driver (its termination message and log
-tail), executors that cannot be scheduled (the Rancher Desktop VM's size), no
-event log, or a History Server that does not list the run.
+tail), a driver or executors that cannot be scheduled (after two minutes
+without room: the Rancher Desktop VM's size), no event log, or a History
+Server that does not list the run.
 
 Progress goes to stderr, the report to stdout. Exit status 1 when any step fails.`,
 		Example: `  gen smoke
