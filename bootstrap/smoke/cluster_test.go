@@ -299,7 +299,9 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 		timeout time.Duration
 		// unschedulable is Options.Unschedulable (0: the default).
 		unschedulable time.Duration
-		clean         bool
+		// interruptAfter cancels Run's context then (Ctrl-C in gen smoke).
+		interruptAfter time.Duration
+		clean          bool
 		// failed is the step that fails ("" for none); says are what the
 		// failed step (problem, cause, fix) must say.
 		failed string
@@ -440,6 +442,15 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 			logStays: true,
 		},
 		{
+			// Ctrl-C: the run stops, names the state it waited for, and
+			// still deletes what it created.
+			name:           "interrupted",
+			play:           func(o *operator) { o.submitted() },
+			interruptAfter: 2 * time.Second,
+			failed:         StepDriverRunning,
+			says:           []string{"interrupted while waiting for driver running", "Ctrl-C"},
+		},
+		{
 			name:    "operator not running",
 			play:    func(o *operator) {},
 			timeout: 3 * time.Second,
@@ -459,8 +470,13 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 				err error
 			}
 			done := make(chan result, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if c.interruptAfter > 0 {
+				time.AfterFunc(c.interruptAfter, cancel)
+			}
 			go func() {
-				r, err := Run(context.Background(), restCfg, Options{
+				r, err := Run(ctx, restCfg, Options{
 					Config: cfg, Environment: cfg.Spec.Environments[0].Name, Name: o.name, Endpoints: endpoints,
 					Timeout: timeout, Clean: c.clean, Poll: 100 * time.Millisecond,
 					EventLogWait: time.Second, HistoryWait: time.Second, Unschedulable: c.unschedulable,

@@ -3,6 +3,7 @@ package smoke
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"sort"
@@ -142,6 +143,10 @@ func (j *Job) Follow(ctx context.Context, p *progress) ([]Step, string) {
 		p.waiting(milestones[reached], start)
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				add(fail(milestones[reached], start, "interrupted while waiting for "+milestones[reached], "the run was stopped (Ctrl-C)", "gen smoke"))
+				return steps, last.appID
+			}
 			add(j.stuck(last, milestones[reached], start))
 			return steps, last.appID
 		case <-time.After(poll):

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,7 +66,10 @@ Progress goes to stderr, the report to stdout. Exit status 1 when any step fails
 			if quiet {
 				o.Progress = nil
 			}
-			r, err := smoke.Run(context.Background(), restCfg, o)
+			// Ctrl-C stops following the job; the cleanup still runs.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			r, err := smoke.Run(ctx, restCfg, o)
 			if err != nil {
 				return err
 			}
