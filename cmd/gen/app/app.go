@@ -66,6 +66,7 @@ together by an app-of-apps; Argo CD syncs the tree from Git.
   gen render        config -> manifests/ and overlays/ (offline, deterministic)
   git commit && git push
   gen bootstrap     once per laptop: install Argo CD, create Secrets, point it at the tree
+  gen smoke         once synced: run SparkPi through it all (job, event log, History Server)
 
 Every later change: edit gen.yaml, gen render, commit, push; gen sync makes
 it live now instead of at Argo CD's next poll and waits until it runs.`,
