@@ -282,14 +282,35 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 	endpoints := store.endpoints()
 	maps.Copy(endpoints, historyEP)
 
-	// writeLog writes the event log as Spark does: <id>.inprogress while
-	// running, renamed (copied, then deleted) to <id> when the driver stops.
+	// writeLog writes the event log as Spark 4 does by default
+	// (spark.eventLog.rolling.enabled is true since Spark 4.0): a folder
+	// eventlog_v2_<id>/ with events_<n>_<id>[.<codec>] and
+	// appstatus_<id>.inprogress while running, the latter renamed (copied,
+	// then deleted) to appstatus_<id> when the driver stops.
 	writeLog := func(o *operator) {
+		dir := "eventlog_v2_" + o.appID + "/"
+		store.put(t, dir+"appstatus_"+o.appID+".inprogress", "")
+		store.put(t, dir+"events_1_"+o.appID+".zstd", eventLogLine)
+		store.put(t, dir+"appstatus_"+o.appID, "")
+		if err := store.client.RemoveObject(context.Background(), store.bucket, store.prefix+dir+"appstatus_"+o.appID+".inprogress", minio.RemoveObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// writeSingleLog writes it as Spark does with rolling disabled (and
+	// Spark 3 by default): <id>.inprogress while running, renamed to <id>.
+	writeSingleLog := func(o *operator) {
 		store.put(t, o.appID+".inprogress", eventLogLine)
 		store.put(t, o.appID, eventLogLine+`{"Event":"SparkListenerApplicationEnd","Timestamp":1795975260000}`+"\n")
 		if err := store.client.RemoveObject(context.Background(), store.bucket, store.prefix+o.appID+".inprogress", minio.RemoveObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// logIn is where each case's log is expected (by its name).
+	logIn := func(o *operator, single bool) string {
+		if single {
+			return "s3a://" + store.bucket + "/" + store.prefix + o.appID
+		}
+		return "s3a://" + store.bucket + "/" + store.prefix + "eventlog_v2_" + o.appID + "/"
 	}
 	listed := func(o *operator) { history.add(sparkApp(o.appID, "Spark Pi", true)) }
 
@@ -308,6 +329,8 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 		says   []string
 		// logStays: the event log is in the store afterwards.
 		logStays bool
+		// single: the log is a single file, not a rolling log folder.
+		single bool
 	}{
 		{
 			name: "success",
@@ -321,15 +344,16 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 			logStays: true,
 		},
 		{
-			name: "success with --clean",
+			name: "success with --clean, single-file log",
 			play: func(o *operator) {
 				o.driverRunning()
 				o.executorsRunning()
-				writeLog(o)
+				writeSingleLog(o)
 				listed(o)
 				o.completed()
 			},
-			clean: true,
+			clean:  true,
+			single: true,
 		},
 		{
 			name: "image missing on the node",
@@ -533,7 +557,7 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 				if got := strings.Join(names, ","); got != want {
 					t.Errorf("steps %q, want %q", got, want)
 				}
-				if r.ApplicationID != o.appID || r.EventLog != "s3a://"+store.bucket+"/"+store.prefix+o.appID {
+				if r.ApplicationID != o.appID || r.EventLog != logIn(o, c.single) {
 					t.Errorf("application id %q, event log %q", r.ApplicationID, r.EventLog)
 				}
 			}
@@ -551,7 +575,7 @@ func TestSmokeOnARealAPIServer(t *testing.T) {
 			if err != nil || len(pods.Items) != 0 {
 				t.Errorf("pods left: %v %v", pods, err)
 			}
-			if got := store.exists(t, o.appID); got != c.logStays {
+			if got := store.exists(t, o.appID) || store.exists(t, "eventlog_v2_"+o.appID+"/events_1_"+o.appID+".zstd"); got != c.logStays {
 				t.Errorf("event log in the store afterwards: %v, want %v", got, c.logStays)
 			}
 		})
