@@ -123,6 +123,9 @@ type AppState struct {
 	// Unready lists the resources that are not Synced or not Healthy, as
 	// "Kind/namespace/name sync/health".
 	Unready []string
+	// ReconciledAt is status.reconciledAt: when Argo CD last finished
+	// comparing the live state with Git (RFC 3339, whole seconds).
+	ReconciledAt time.Time
 }
 
 func (s AppState) String() string {
@@ -174,6 +177,7 @@ func appStateOf(app *unstructured.Unstructured) AppState {
 	s.Revision = str("status", "sync", "revision")
 	s.Health = str("status", "health", "status")
 	s.Operation = str("status", "operationState", "phase")
+	s.ReconciledAt, _ = time.Parse(time.RFC3339, str("status", "reconciledAt"))
 	s.OperationMessage = str("status", "operationState", "message")
 	conds, _, _ := unstructured.NestedSlice(app.Object, "status", "conditions")
 	for _, c := range conds {

@@ -204,7 +204,7 @@ func genSync(t *testing.T, env *Env, repo *GitRepo, revision string) time.Durati
 // Synced and Healthy at rev; read them again, independently of gen sync.
 func assertAllAt(t *testing.T, env *Env, rev string) {
 	t.Helper()
-	for _, name := range platformApps {
+	for _, name := range platformApps(t, config.Default()) {
 		st, err := env.AppState(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)

@@ -22,12 +22,26 @@ import (
 	"github.com/rdspark/gen/bootstrap/kustomize"
 	"github.com/rdspark/gen/cmd/gen/app"
 	"github.com/rdspark/gen/generator"
+	"github.com/rdspark/gen/generator/argocd"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
-// The platform's Applications: the root and one per component.
-var platformApps = []string{"spark-platform", "argocd", "namespaces", "spark-crds", "minio", "spark-operator", "spark-jobs", "spark-history"}
+// platformApps are the Applications of cfg's tree, from the generator
+// itself: the root and one per component, in sync-wave order.
+func platformApps(t testing.TB, cfg config.Platform) []string {
+	t.Helper()
+	cfg.Complete()
+	components, err := generator.Components(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{argocd.RootName}
+	for _, c := range components {
+		names = append(names, c.Name)
+	}
+	return names
+}
 
 // render writes cfg as gen.yaml into the repository's work tree, runs
 // gen render there and commits and pushes; it returns the commit.
@@ -52,7 +66,7 @@ func render(t *testing.T, repo *GitRepo, cfg config.Platform, message string) st
 func waitAllSynced(t *testing.T, env *Env, rev string, timeout time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	for _, name := range platformApps {
+	for _, name := range platformApps(t, config.Default()) {
 		left := timeout - time.Since(start)
 		env.WaitApp(t, name, left, func(s AppState) bool { return s.SyncedHealthy(rev) })
 	}
@@ -120,7 +134,7 @@ func TestPlatformSyncsThroughGit(t *testing.T) {
 	changed.Spec.SparkOperator.Webhook = false
 	second := render(t, repo, changed, "platform: bigger History Server, analytics jobs, no webhook")
 	committed := time.Now()
-	for _, name := range platformApps {
+	for _, name := range platformApps(t, config.Default()) {
 		env.RefreshApp(t, name)
 	}
 	waitAllSynced(t, env, second, 3*time.Minute)
@@ -233,10 +247,15 @@ func assertWebhookCABundleIgnored(t *testing.T, env *Env) {
 	if _, err := hooks.Update(ctx, m, metav1.UpdateOptions{FieldManager: "spark-operator"}); err != nil {
 		t.Fatal(err)
 	}
+	// Argo CD must have compared the live objects, caBundle included, after
+	// the injection: a reconciledAt at least a second later (it has whole
+	// seconds) proves a comparison that started after it.
+	injected := time.Now().Truncate(time.Second).Add(time.Second)
 	env.RefreshApp(t, "spark-operator")
-	time.Sleep(3 * time.Second) // a refresh compares within a second or two
-	state := env.WaitApp(t, "spark-operator", time.Minute, func(s AppState) bool { return s.Sync == "Synced" })
-	_ = state
+	state := env.WaitApp(t, "spark-operator", time.Minute, func(s AppState) bool { return !s.ReconciledAt.Before(injected) })
+	if state.Sync != "Synced" {
+		t.Errorf("spark-operator is %s after Argo CD compared the injected caBundle (reconciled at %s): %s", state.Sync, state.ReconciledAt, state)
+	}
 	m, err = hooks.Get(ctx, "spark-operator-webhook", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
