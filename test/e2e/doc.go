@@ -70,7 +70,13 @@
 //     workloads ready. Instead, every pod template is evaluated with the Pod
 //     Security Admission library and admitted by the real API server
 //     (test/integration), and the programs themselves run as local processes
-//     from the rendered args where they can be built here.
+//     from the rendered args where they can be built here. Argo CD's own
+//     processes are tied to their workloads where it matters: during gen
+//     teardown (TestPlatformLifecycle) they are stopped as soon as their
+//     StatefulSet or Deployment is deleted, as the kubelet would stop the
+//     pods. They run with the test's admin kubeconfig, not Argo CD's
+//     ServiceAccounts, so Argo CD's RBAC is applied and synced but does not
+//     limit them.
 //   - The Spark driver and executor JVMs: there is no Spark distribution
 //     here. Instead, the example SparkApplication is accepted by the real
 //     CRD schemas (test/integration), defaulted and validated by the real
