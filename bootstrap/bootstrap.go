@@ -16,7 +16,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/bootstrap/progress"
+	"github.com/rdspark/gen/bootstrap/tree"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/argocd"
 	"github.com/rdspark/gen/generator/config"
@@ -61,160 +64,213 @@ type Options struct {
 	AfterStep func(step string) error
 }
 
-// Step names, in order.
+// Step names, in order (see Steps).
 const (
 	StepPreflight = "preflight"
+	StepFetch     = "fetch"
 	StepArgoCD    = "argocd"
 	StepSecrets   = "secrets"
 	StepWait      = "wait"
 	StepRoot      = "root"
 )
 
-// Run bootstraps the cluster: preflight, Argo CD, Secrets, wait, root
-// Application. Every step is idempotent, so a run that stopped anywhere
-// converges when started again.
+// step is one named, idempotent part of a bootstrap run: a run that stopped
+// after any step converges when started again.
+type step struct {
+	name string
+	do   func(r *run, ctx context.Context) error
+}
+
+// steps is the one list the progress lines, the resume points (AfterStep)
+// and Steps follow.
+var steps = []step{
+	{StepPreflight, (*run).preflight},
+	{StepFetch, (*run).fetch},
+	{StepArgoCD, (*run).installArgoCD},
+	{StepSecrets, (*run).secrets},
+	{StepWait, (*run).wait},
+	{StepRoot, (*run).root},
+}
+
+// Steps are the names of a run's steps, in order.
+func Steps() []string {
+	names := make([]string, 0, len(steps))
+	for _, s := range steps {
+		names = append(names, s.name)
+	}
+	return names
+}
+
+// run is the state one bootstrap run's steps share.
+type run struct {
+	o        Options
+	cfg      config.Platform
+	env      config.Environment
+	git      gitCredentials
+	p        *progress.Printer
+	rendered *tree.Tree
+	restCfg  *rest.Config
+	cs       kubernetes.Interface
+	applier  *kube.Applier
+	// Built by fetch, applied by the later steps.
+	argoObjs, namespaceObjs, rootObjs []*unstructured.Unstructured
+	changed                           atomic.Int64
+}
+
+// Run bootstraps the cluster, step by step (see Steps). Every step is
+// idempotent, so a run that stopped anywhere converges when started again.
 func Run(ctx context.Context, o Options) error {
+	r, err := newRun(o)
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
+		if s.name == StepWait && !o.Wait {
+			continue
+		}
+		if s.name == StepArgoCD && o.DryRun {
+			return dryRun(r.p, r.argoObjs, r.namespaceObjs, r.rootObjs, plannedSecrets(r.cfg, r.git))
+		}
+		if err := r.p.Run(s.name, func() error { return s.do(r, ctx) }); err != nil {
+			return err
+		}
+		if o.AfterStep != nil {
+			if err := o.AfterStep(s.name); err != nil {
+				return err
+			}
+		}
+	}
+	if n := r.changed.Load(); n == 0 {
+		r.p.Infof("nothing changed: the cluster already matched")
+	} else {
+		r.p.Infof("%d objects created or changed", n)
+	}
+	printNext(r.p, r.cfg, r.env)
+	return nil
+}
+
+// newRun renders the tree and connects, before any step: a bad config fails
+// here, offline, and nothing is downloaded yet.
+func newRun(o Options) (*run, error) {
 	if o.Workers == 0 {
 		o.Workers = 8
 	}
 	if o.RequestTimeout == 0 {
 		o.RequestTimeout = 15 * time.Second
 	}
-	p := newPrinter(o.Out, o.Quiet, o.Verbose)
-	cfg := o.Config
-	cfg.Complete()
-	env, ok := cfg.Environment(o.Environment)
+	r := &run{o: o, p: progress.New(o.Out, o.Quiet, o.Verbose)}
+	r.cfg = o.Config
+	r.cfg.Complete()
+	env, ok := r.cfg.Environment(o.Environment)
 	if !ok {
-		return fmt.Errorf("unknown environment %q (configured: %s)", o.Environment, strings.Join(cfg.EnvironmentNames(), ", "))
+		return nil, fmt.Errorf("unknown environment %q (configured: %s)", o.Environment, strings.Join(r.cfg.EnvironmentNames(), ", "))
 	}
+	r.env = env
 	// The root Application and the project read the repository bootstrap is
 	// pointed at; warn when the tree in Git points elsewhere.
-	if o.RepoURL != "" && o.RepoURL != cfg.Spec.Git.RepoURL {
-		p.warnf("gen.yaml's spec.git.repoURL is %s, but bootstrap points Argo CD at %s: the Applications in Git still read %s. Fix: set spec.git.repoURL: %s in gen.yaml, gen render, commit and push",
-			cfg.Spec.Git.RepoURL, o.RepoURL, cfg.Spec.Git.RepoURL, o.RepoURL)
-		cfg.Spec.Git.RepoURL = o.RepoURL
+	if o.RepoURL != "" && o.RepoURL != r.cfg.Spec.Git.RepoURL {
+		r.p.Warnf("gen.yaml's spec.git.repoURL is %s, but bootstrap points Argo CD at %s: the Applications in Git still read %s. Fix: set spec.git.repoURL: %s in gen.yaml, gen render, commit and push",
+			r.cfg.Spec.Git.RepoURL, o.RepoURL, r.cfg.Spec.Git.RepoURL, o.RepoURL)
+		r.cfg.Spec.Git.RepoURL = o.RepoURL
 	}
 	if o.Revision != "" {
-		cfg.Spec.Git.Revision = o.Revision
+		r.cfg.Spec.Git.Revision = o.Revision
 	}
-	git := gitCredentials{token: o.GitToken, sshKeyPath: o.SSHKeyPath}
+	r.git = gitCredentials{token: o.GitToken, sshKeyPath: o.SSHKeyPath}
 
-	// Render before connecting (offline: a bad config fails here); download
-	// nothing before preflight has said the cluster is there and usable.
-	tree, err := NewTree(cfg, env.Name)
-	if err != nil {
-		return err
+	var err error
+	if r.rendered, err = tree.New(r.cfg, env.Name); err != nil {
+		return nil, err
 	}
-
-	restCfg := o.RESTConfig
-	if restCfg == nil {
+	r.restCfg = o.RESTConfig
+	if r.restCfg == nil {
 		var context string
-		restCfg, context, err = Connect(o.Kubeconfig, o.Context, o.ContextExplicit, o.RequestTimeout)
+		r.restCfg, context, err = cluster.Config(cluster.Options{Kubeconfig: o.Kubeconfig, Context: o.Context, Explicit: o.ContextExplicit, Command: "bootstrap", Timeout: o.RequestTimeout})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		p.infof("cluster: context %s, %s", context, restCfg.Host)
+		r.p.Infof("cluster: context %s, %s", context, r.restCfg.Host)
 	}
-	cs, err := kubernetes.NewForConfig(restCfg)
+	if r.cs, err = kubernetes.NewForConfig(r.restCfg); err != nil {
+		return nil, err
+	}
+	if r.applier, err = kube.NewApplier(r.restCfg); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// preflight checks the cluster is there, new enough, and lets gen do its
+// job, and compares the platform's requests with the nodes.
+func (r *run) preflight(ctx context.Context) error {
+	b, err := r.rendered.Budget()
 	if err != nil {
 		return err
 	}
-	applier, err := kube.NewApplier(restCfg)
-	if err != nil {
-		return err
-	}
+	return preflight(ctx, r.restCfg, r.cs, r.cfg, r.env, b, r.p)
+}
 
-	run := func(name string, fn func() error) error {
-		start := time.Now()
-		err := fn()
-		p.step(name, start, err)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		if o.AfterStep != nil {
-			return o.AfterStep(name)
-		}
-		return nil
-	}
-
-	b, err := tree.Budget()
-	if err != nil {
-		return err
-	}
-	if err := run(StepPreflight, func() error { return preflight(ctx, restCfg, cs, cfg, env, b, p) }); err != nil {
-		return err
-	}
-
-	// Build everything before applying anything: the Argo CD install is
-	// downloaded here, once, by gen (not inside kustomize, whose error would
-	// bury the URL), and a bad install file fails with nothing applied.
-	installURL := argocd.InstallURL(cfg)
+// fetch gets the Argo CD install and builds everything the later steps
+// apply: gen downloads the install itself (not inside kustomize, whose error
+// would bury the URL), once, and a bad install fails with nothing applied.
+func (r *run) fetch(ctx context.Context) error {
+	installURL := argocd.InstallURL(r.cfg)
 	var install []byte
-	if o.ArgoCDManifests != "" {
-		install, err = readInstall(ctx, o.ArgoCDManifests)
+	var err error
+	if r.o.ArgoCDManifests != "" {
+		install, err = readInstall(ctx, r.o.ArgoCDManifests)
 	} else {
 		install, err = downloadInstall(ctx, installURL)
 	}
 	if err != nil {
 		return err
 	}
-	if err := tree.UseInstall(installURL, install); err != nil {
+	if err := r.rendered.UseInstall(installURL, install); err != nil {
 		return err
 	}
-	argoObjs, namespaceObjs, err := tree.Install()
-	if err != nil {
+	if r.argoObjs, r.namespaceObjs, err = r.rendered.Install(); err != nil {
 		return err
 	}
-	rootObjs, err := rootObjects(tree)
-	if err != nil {
-		return err
-	}
-	if o.DryRun {
-		return dryRun(p, argoObjs, namespaceObjs, rootObjs, plannedSecrets(cfg, git))
-	}
+	r.rootObjs, err = rootObjects(r.rendered)
+	return err
+}
 
-	var changed atomic.Int64
-	applyOpts := kube.Options{Force: true, Changed: func(*unstructured.Unstructured) { changed.Add(1) }}
-	if err := run(StepArgoCD, func() error {
-		objs := append(append([]*unstructured.Unstructured{}, namespaceObjs...), argoObjs...)
-		_, err := applier.ApplyStaged(ctx, objs, applyOpts, o.Workers)
-		p.infof("Argo CD %s and the platform namespaces: %d objects applied", cfg.Spec.ArgoCD.Version, len(objs))
-		return err
-	}); err != nil {
-		return err
-	}
-	if err := run(StepSecrets, func() error {
-		if err := ensureMinIOCredentials(ctx, cs, cfg, p); err != nil {
-			return err
-		}
-		if git.set() {
-			return ensureRepoCredentials(ctx, cs, cfg.Spec.Git.RepoURL, git, p)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	if o.Wait {
-		if err := run(StepWait, func() error { return waitReady(ctx, applier, workloads(argoObjs), o.Timeout, p) }); err != nil {
-			return err
-		}
-	}
-	if err := run(StepRoot, func() error {
-		if _, err := applier.ApplyStaged(ctx, rootObjs, applyOpts, o.Workers); err != nil {
-			return err
-		}
-		return refresh(ctx, restCfg)
-	}); err != nil {
-		return err
-	}
+func (r *run) applyOptions() kube.Options {
+	return kube.Options{Force: true, Changed: func(*unstructured.Unstructured) { r.changed.Add(1) }}
+}
 
-	if n := changed.Load(); n == 0 {
-		p.infof("nothing changed: the cluster already matched")
-	} else {
-		p.infof("%d objects created or changed", n)
+// installArgoCD applies the platform namespaces and Argo CD, CRDs first.
+func (r *run) installArgoCD(ctx context.Context) error {
+	objs := append(append([]*unstructured.Unstructured{}, r.namespaceObjs...), r.argoObjs...)
+	_, err := r.applier.ApplyStaged(ctx, objs, r.applyOptions(), r.o.Workers)
+	r.p.Infof("Argo CD %s and the platform namespaces: %d objects applied", r.cfg.Spec.ArgoCD.Version, len(objs))
+	return err
+}
+
+// secrets creates what must never be in Git: the object store's
+// credentials (kept across runs) and the repository credentials.
+func (r *run) secrets(ctx context.Context) error {
+	if err := ensureMinIOCredentials(ctx, r.cs, r.cfg, r.p); err != nil {
+		return err
 	}
-	printNext(p, cfg, env)
+	if r.git.set() {
+		return ensureRepoCredentials(ctx, r.cs, r.cfg.Spec.Git.RepoURL, r.git, r.p)
+	}
 	return nil
+}
+
+// wait waits until Argo CD's workloads are ready.
+func (r *run) wait(ctx context.Context) error {
+	return waitReady(ctx, r.applier, workloads(r.argoObjs), r.o.Timeout, r.p)
+}
+
+// root hands the tree to Argo CD: the project and the root Application,
+// then a refresh so it reads Git now.
+func (r *run) root(ctx context.Context) error {
+	if _, err := r.applier.ApplyStaged(ctx, r.rootObjs, r.applyOptions(), r.o.Workers); err != nil {
+		return err
+	}
+	return refresh(ctx, r.restCfg)
 }
 
 // InstallObjects are what the argocd step applies for env: the platform
@@ -222,7 +278,7 @@ func Run(ctx context.Context, o Options) error {
 // replacing the upstream install URL, like --argocd-manifests).
 func InstallObjects(ctx context.Context, cfg config.Platform, env, installSource string) ([]*unstructured.Unstructured, error) {
 	cfg.Complete()
-	tree, err := NewTree(cfg, env)
+	rendered, err := tree.New(cfg, env)
 	if err != nil {
 		return nil, err
 	}
@@ -235,17 +291,17 @@ func InstallObjects(ctx context.Context, cfg config.Platform, env, installSource
 	if err != nil {
 		return nil, err
 	}
-	if err := tree.UseInstall(argocd.InstallURL(cfg), content); err != nil {
+	if err := rendered.UseInstall(argocd.InstallURL(cfg), content); err != nil {
 		return nil, err
 	}
-	argoObjs, namespaceObjs, err := tree.Install()
+	argoObjs, namespaceObjs, err := rendered.Install()
 	return append(namespaceObjs, argoObjs...), err
 }
 
 // rootObjects are what bootstrap hands to Argo CD: the project and the root
 // Application; Argo CD syncs everything else from Git.
-func rootObjects(tree *Tree) ([]*unstructured.Unstructured, error) {
-	apps, err := tree.Build("apps")
+func rootObjects(rendered *tree.Tree) ([]*unstructured.Unstructured, error) {
+	apps, err := rendered.Build("apps")
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +311,7 @@ func rootObjects(tree *Tree) ([]*unstructured.Unstructured, error) {
 			objs = append(objs, o)
 		}
 	}
-	root, err := tree.Build("root")
+	root, err := rendered.Build("root")
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +336,7 @@ func refresh(ctx context.Context, cfg *rest.Config) error {
 	return nil
 }
 
-func dryRun(p *printer, argoObjs, namespaceObjs, rootObjs []*unstructured.Unstructured, secrets []string) error {
+func dryRun(p *progress.Printer, argoObjs, namespaceObjs, rootObjs []*unstructured.Unstructured, secrets []string) error {
 	var refs []string
 	for _, list := range [][]*unstructured.Unstructured{namespaceObjs, argoObjs, rootObjs} {
 		for _, o := range list {
@@ -288,23 +344,23 @@ func dryRun(p *printer, argoObjs, namespaceObjs, rootObjs []*unstructured.Unstru
 		}
 	}
 	sort.Strings(refs)
-	p.infof("dry run: would apply %d objects:", len(refs))
+	p.Infof("dry run: would apply %d objects:", len(refs))
 	for _, r := range refs {
-		p.infof("  %s", r)
+		p.Infof("  %s", r)
 	}
-	p.infof("dry run: would create, if missing (values never shown):")
+	p.Infof("dry run: would create, if missing (values never shown):")
 	for _, s := range secrets {
-		p.infof("  %s", s)
+		p.Infof("  %s", s)
 	}
 	return nil
 }
 
-func printNext(p *printer, cfg config.Platform, env config.Environment) {
-	p.infof("")
+func printNext(p *progress.Printer, cfg config.Platform, env config.Environment) {
+	p.Infof("")
 	for _, e := range generator.Entrypoints(cfg, env) {
-		p.infof("%-22s %s", e.Name+":", e.URL)
+		p.Infof("%-22s %s", e.Name+":", e.URL)
 	}
-	p.infof("Argo CD admin password:")
-	p.infof("  kubectl -n argocd get secret argocd-initial-admin-secret -o jsonpath='{.data.password}' | base64 -d")
-	p.infof("Watch the platform sync: kubectl -n argocd get applications -w")
+	p.Infof("Argo CD admin password:")
+	p.Infof("  kubectl -n argocd get secret argocd-initial-admin-secret -o jsonpath='{.data.password}' | base64 -d")
+	p.Infof("Watch the platform sync: kubectl -n argocd get applications -w")
 }

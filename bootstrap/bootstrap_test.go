@@ -121,8 +121,9 @@ func TestUnreachableInstallURLIsOneLine(t *testing.T) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
 	}
-	if !strings.HasPrefix(msg, "cannot download") {
-		t.Errorf("error does not start with its cause:\n%s", msg)
+	// The step's name, then the cause, as every step's error reads.
+	if !strings.HasPrefix(msg, StepFetch+": cannot download") {
+		t.Errorf("error does not start with the step and its cause:\n%s", msg)
 	}
 	if strings.Contains(msg, "\n") || len(msg) > 400 {
 		t.Errorf("error is %d characters over %d lines, want one short line:\n%s", len(msg), strings.Count(msg, "\n")+1, msg)
@@ -163,5 +164,14 @@ func TestShortCause(t *testing.T) {
 	}
 	if _, err := downloadInstall(context.Background(), srv.URL+"/x"); err == nil || !strings.Contains(err.Error(), "(HTTP 404 Not Found) from "+srv.URL+"/x") {
 		t.Errorf("404 install: %v", err)
+	}
+}
+
+// The steps are one list: the progress lines and the resume points follow
+// it, in this order (the integration tests stop a run after each).
+func TestStepsInOrder(t *testing.T) {
+	want := []string{StepPreflight, StepFetch, StepArgoCD, StepSecrets, StepWait, StepRoot}
+	if got := Steps(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("Steps() = %v, want %v", got, want)
 	}
 }

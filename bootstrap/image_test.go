@@ -11,6 +11,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/rdspark/gen/bootstrap/progress"
+	"github.com/rdspark/gen/bootstrap/tree"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/image"
 )
@@ -61,11 +63,11 @@ func TestPreflightWarnsAboutTheSparkImage(t *testing.T) {
 	cfg.Complete()
 	env, _ := cfg.Environment("rancher-desktop")
 	ref, _ := image.Reference(cfg)
-	tree, err := NewTree(cfg, env.Name)
+	rendered, err := tree.New(cfg, env.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := tree.Budget()
+	b, err := rendered.Budget()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +83,7 @@ func TestPreflightWarnsAboutTheSparkImage(t *testing.T) {
 			restCfg := &rest.Config{Host: api.URL}
 			cs := kubernetes.NewForConfigOrDie(restCfg)
 			var out bytes.Buffer
-			if err := preflight(context.Background(), restCfg, cs, cfg, env, b, newPrinter(&out, false, false)); err != nil {
+			if err := preflight(context.Background(), restCfg, cs, cfg, env, b, progress.New(&out, false, false)); err != nil {
 				t.Fatal(err)
 			}
 			if got := strings.Contains(out.String(), "make image"); got != tc.warn {

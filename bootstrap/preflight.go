@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/rdspark/gen/bootstrap/progress"
 	"github.com/rdspark/gen/generator/budget"
 	"github.com/rdspark/gen/generator/config"
 )
@@ -65,7 +66,7 @@ func required(cfg config.Platform) []permission {
 
 // preflight checks the cluster before anything is written. Errors stop
 // bootstrap; warnings are printed with the fix.
-func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interface, cfg config.Platform, env config.Environment, b budget.Budget, p *printer) error {
+func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interface, cfg config.Platform, env config.Environment, b budget.Budget, p *progress.Printer) error {
 	// The first request answers "is anybody there?": a short timeout of its
 	// own, so a stopped or unroutable cluster is reported within seconds.
 	probeCfg := rest.CopyConfig(restCfg)
@@ -87,7 +88,7 @@ func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interfac
 	if version.Major != "1" || minor < MinKubernetesMinor {
 		return fmt.Errorf("Kubernetes %s.%s is not supported; gen needs 1.%d or newer", version.Major, version.Minor, MinKubernetesMinor)
 	}
-	p.debugf("Kubernetes %s", version.GitVersion)
+	p.Debugf("Kubernetes %s", version.GitVersion)
 
 	var missing []string
 	for _, perm := range required(cfg) {
@@ -107,7 +108,7 @@ func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interfac
 	}
 
 	if _, err := cs.NetworkingV1().IngressClasses().Get(ctx, env.IngressClassName, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-		p.warnf("IngressClass %q does not exist: the UIs will not be reachable until an ingress controller provides it (Rancher Desktop: enable Traefik in Preferences > Kubernetes)", env.IngressClassName)
+		p.Warnf("IngressClass %q does not exist: the UIs will not be reachable until an ingress controller provides it (Rancher Desktop: enable Traefik in Preferences > Kubernetes)", env.IngressClassName)
 	} else if err != nil {
 		return fmt.Errorf("read IngressClass %s: %w", env.IngressClassName, err)
 	}
@@ -119,19 +120,19 @@ func preflight(ctx context.Context, restCfg *rest.Config, cs kubernetes.Interfac
 	checkNodeIP(nodes.Items, env, p)
 	// The laptop may be smaller than environments[].capacity says.
 	if short := b.NodesShortfall(nodes.Items); short != "" && len(nodes.Items) > 0 {
-		p.warnf("%s", short)
+		p.Warnf("%s", short)
 	} else {
-		p.debugf("budget %s", b.Summary())
+		p.Debugf("budget %s", b.Summary())
 	}
 	if msg := SparkImageMissing(nodes.Items, cfg); msg != "" {
-		p.warnf("%s", msg)
+		p.Warnf("%s", msg)
 	}
 	return nil
 }
 
 // checkNodeIP warns when the environment's domain (an sslip.io name of the
 // node IP) does not point at any node, with the exact fix.
-func checkNodeIP(nodes []corev1.Node, env config.Environment, p *printer) {
+func checkNodeIP(nodes []corev1.Node, env config.Environment, p *progress.Printer) {
 	if env.NodeIP == "" || len(nodes) == 0 {
 		return
 	}
@@ -147,7 +148,7 @@ func checkNodeIP(nodes []corev1.Node, env config.Environment, p *printer) {
 		}
 	}
 	if len(ips) > 0 {
-		p.warnf("the node's InternalIP is %s, but environment %s uses nodeIP %s (hosts *.%s will not reach it). Fix: set spec.environments[].nodeIP: %s for %s in gen.yaml, run gen render, commit and push",
+		p.Warnf("the node's InternalIP is %s, but environment %s uses nodeIP %s (hosts *.%s will not reach it). Fix: set spec.environments[].nodeIP: %s for %s in gen.yaml, run gen render, commit and push",
 			ips[0], env.Name, env.NodeIP, env.Domain, ips[0], env.Name)
 	}
 }

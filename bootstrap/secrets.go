@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/rdspark/gen/bootstrap/progress"
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
 )
@@ -47,7 +48,7 @@ func plannedSecrets(cfg config.Platform, git gitCredentials) []string {
 // namespace, and copies them under the same name into every namespace that
 // reads them. An existing Secret is kept (never regenerated), so re-runs and
 // resumed runs converge on the first credentials. Values are never printed.
-func ensureMinIOCredentials(ctx context.Context, cs kubernetes.Interface, cfg config.Platform, p *printer) error {
+func ensureMinIOCredentials(ctx context.Context, cs kubernetes.Interface, cfg config.Platform, p *progress.Printer) error {
 	name := cfg.Spec.MinIO.CredentialsSecret
 	source, err := cs.CoreV1().Secrets(component.MinIONamespace).Get(ctx, name, metav1.GetOptions{})
 	switch {
@@ -69,11 +70,11 @@ func ensureMinIOCredentials(ctx context.Context, cs kubernetes.Interface, cfg co
 		if source, err = cs.CoreV1().Secrets(component.MinIONamespace).Create(ctx, source, metav1.CreateOptions{FieldManager: "gen"}); err != nil {
 			return fmt.Errorf("create Secret %s/%s: %w", component.MinIONamespace, name, err)
 		}
-		p.infof("created Secret %s/%s (new random credentials)", component.MinIONamespace, name)
+		p.Infof("created Secret %s/%s (new random credentials)", component.MinIONamespace, name)
 	case err != nil:
 		return fmt.Errorf("read Secret %s/%s: %w", component.MinIONamespace, name, err)
 	default:
-		p.debugf("kept Secret %s/%s", component.MinIONamespace, name)
+		p.Debugf("kept Secret %s/%s", component.MinIONamespace, name)
 	}
 	for _, ns := range secretNamespaces(cfg)[1:] {
 		if err := copySecret(ctx, cs, source, ns, p); err != nil {
@@ -84,7 +85,7 @@ func ensureMinIOCredentials(ctx context.Context, cs kubernetes.Interface, cfg co
 }
 
 // copySecret makes ns hold a Secret with source's name and data.
-func copySecret(ctx context.Context, cs kubernetes.Interface, source *corev1.Secret, ns string, p *printer) error {
+func copySecret(ctx context.Context, cs kubernetes.Interface, source *corev1.Secret, ns string, p *progress.Printer) error {
 	secrets := cs.CoreV1().Secrets(ns)
 	existing, err := secrets.Get(ctx, source.Name, metav1.GetOptions{})
 	switch {
@@ -97,7 +98,7 @@ func copySecret(ctx context.Context, cs kubernetes.Interface, source *corev1.Sec
 		if _, err := secrets.Create(ctx, cp, metav1.CreateOptions{FieldManager: "gen"}); err != nil {
 			return fmt.Errorf("create Secret %s/%s: %w", ns, source.Name, err)
 		}
-		p.infof("created Secret %s/%s (copy)", ns, source.Name)
+		p.Infof("created Secret %s/%s (copy)", ns, source.Name)
 	case err != nil:
 		return fmt.Errorf("read Secret %s/%s: %w", ns, source.Name, err)
 	case !sameData(existing.Data, source.Data):
@@ -105,7 +106,7 @@ func copySecret(ctx context.Context, cs kubernetes.Interface, source *corev1.Sec
 		if _, err := secrets.Update(ctx, existing, metav1.UpdateOptions{FieldManager: "gen"}); err != nil {
 			return fmt.Errorf("update Secret %s/%s: %w", ns, source.Name, err)
 		}
-		p.infof("updated Secret %s/%s to match %s/%s", ns, source.Name, source.Namespace, source.Name)
+		p.Infof("updated Secret %s/%s to match %s/%s", ns, source.Name, source.Namespace, source.Name)
 	}
 	return nil
 }
@@ -166,7 +167,7 @@ const repoSecretName = "gen-repository"
 // ensureRepoCredentials writes the Argo CD repository Secret for repoURL
 // (label argocd.argoproj.io/secret-type=repository), replacing what a
 // previous run wrote, so a rotated token takes effect.
-func ensureRepoCredentials(ctx context.Context, cs kubernetes.Interface, repoURL string, g gitCredentials, p *printer) error {
+func ensureRepoCredentials(ctx context.Context, cs kubernetes.Interface, repoURL string, g gitCredentials, p *progress.Printer) error {
 	data := map[string][]byte{"type": []byte("git"), "url": []byte(repoURL)}
 	if g.token != "" {
 		// GitHub, GitLab and Gitea accept any user name with a token as password.
@@ -195,7 +196,7 @@ func ensureRepoCredentials(ctx context.Context, cs kubernetes.Interface, repoURL
 		if _, err := secrets.Create(ctx, want, metav1.CreateOptions{FieldManager: "gen"}); err != nil {
 			return fmt.Errorf("create Secret argocd/%s: %w", repoSecretName, err)
 		}
-		p.infof("created Secret argocd/%s (repository credentials)", repoSecretName)
+		p.Infof("created Secret argocd/%s (repository credentials)", repoSecretName)
 	case err != nil:
 		return fmt.Errorf("read Secret argocd/%s: %w", repoSecretName, err)
 	case !sameData(existing.Data, data):
@@ -203,7 +204,7 @@ func ensureRepoCredentials(ctx context.Context, cs kubernetes.Interface, repoURL
 		if _, err := secrets.Update(ctx, existing, metav1.UpdateOptions{FieldManager: "gen"}); err != nil {
 			return fmt.Errorf("update Secret argocd/%s: %w", repoSecretName, err)
 		}
-		p.infof("updated Secret argocd/%s (repository credentials)", repoSecretName)
+		p.Infof("updated Secret argocd/%s (repository credentials)", repoSecretName)
 	}
 	return nil
 }

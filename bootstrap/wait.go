@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,7 +10,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/bootstrap/progress"
 )
 
 // workloads are the objects of objs whose readiness bootstrap waits for.
@@ -30,16 +33,15 @@ var pollInterval = 2 * time.Second
 // waitReady polls the workloads with kstatus until all are Current, printing
 // each as it becomes ready. On timeout it names every workload that is not
 // ready with kstatus's message (e.g. "Available: 0/1").
-func waitReady(ctx context.Context, a *kube.Applier, objs []*unstructured.Unstructured, timeout time.Duration, p *printer) error {
+func waitReady(ctx context.Context, a *kube.Applier, objs []*unstructured.Unstructured, timeout time.Duration, p *progress.Printer) error {
 	start := time.Now()
-	deadline := start.Add(timeout)
 	pending := map[string]*unstructured.Unstructured{}
 	for _, o := range objs {
 		pending[kube.Ref(o)] = o
 	}
 	last := map[string]kube.Status{}
 	lastReport := start
-	for {
+	err := cluster.Poll(ctx, pollInterval, timeout, func(ctx context.Context) (bool, error) {
 		for ref, o := range pending {
 			live, err := a.Get(ctx, o)
 			var s kube.Status
@@ -52,28 +54,22 @@ func waitReady(ctx context.Context, a *kube.Applier, objs []*unstructured.Unstru
 				s = kube.StatusOf(live)
 			}
 			if s.Ready() {
-				p.infof("%s ready (%s)", ref, time.Since(start).Round(time.Second))
+				p.Infof("%s ready (%s)", ref, time.Since(start).Round(time.Second))
 				delete(pending, ref)
 				continue
 			}
 			last[ref] = s
 		}
-		if len(pending) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return notReadyError(pending, last, timeout)
-		}
-		if time.Since(lastReport) > 15*time.Second {
-			p.infof("waiting for %d workloads (%s)", len(pending), time.Since(start).Round(time.Second))
+		if len(pending) > 0 && time.Since(lastReport) > 15*time.Second {
+			p.Infof("waiting for %d workloads (%s)", len(pending), time.Since(start).Round(time.Second))
 			lastReport = time.Now()
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(pollInterval):
-		}
+		return len(pending) == 0, nil
+	})
+	if errors.Is(err, cluster.ErrTimeout) {
+		return notReadyError(pending, last, timeout)
 	}
+	return err
 }
 
 func notReadyError(pending map[string]*unstructured.Unstructured, last map[string]kube.Status, timeout time.Duration) error {

@@ -6,15 +6,15 @@ package diff
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
-	"github.com/rdspark/gen/bootstrap"
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/bootstrap/tree"
 	"github.com/rdspark/gen/generator/config"
 )
 
@@ -34,11 +34,11 @@ type Change struct {
 // Run diffs every object of env's tree (components, apps and root Application).
 func Run(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env string) ([]Change, error) {
 	cfg.Complete()
-	tree, err := bootstrap.NewTree(cfg, env)
+	rendered, err := tree.New(cfg, env)
 	if err != nil {
 		return nil, err
 	}
-	names, built, err := tree.Components()
+	names, built, err := rendered.Components()
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func Run(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env str
 		objs = append(objs, built[n]...)
 	}
 	for _, folder := range []string{"apps", "root"} {
-		more, err := tree.Build(folder)
+		more, err := rendered.Build(folder)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +62,7 @@ func Run(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env str
 	var changes []Change
 	for _, o := range objs {
 		live, err := applier.Get(ctx, o)
-		if err != nil && !strings.Contains(err.Error(), "no matches for kind") {
+		if err != nil && !cluster.IsNoKind(err) {
 			return nil, fmt.Errorf("read %s: %w", kube.Ref(o), err)
 		}
 		if live == nil {

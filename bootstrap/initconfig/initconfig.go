@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/rdspark/gen/bootstrap"
+	"github.com/rdspark/gen/bootstrap/progress"
 	"github.com/rdspark/gen/generator/config"
 )
 
@@ -130,13 +131,10 @@ func Write(ctx context.Context, o Options) (string, error) {
 	return o.Path, nil
 }
 
-// OKMark is the mark of a step done: ✓, or plain ASCII when NO_COLOR is set
-// (as gen bootstrap prints it).
+// OKMark is the mark of a step done, as every command prints it.
 func OKMark() string {
-	if os.Getenv("NO_COLOR") != "" {
-		return "[ok]"
-	}
-	return "✓"
+	ok, _ := progress.Marks()
+	return ok
 }
 
 // currentBranch is the branch checked out in dir.

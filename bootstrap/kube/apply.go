@@ -126,7 +126,7 @@ func (a *Applier) applyEach(ctx context.Context, objs []*unstructured.Unstructur
 
 // ApplyOne server-side applies one object with strict field validation.
 func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, error) {
-	ri, err := a.resource(obj)
+	ri, err := a.resource(ctx, obj)
 	if err != nil {
 		return nil, fmt.Errorf("apply %s: %w", Ref(obj), err)
 	}
@@ -159,14 +159,19 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 }
 
 // resource finds the API resource of obj. A kind that is not served yet is
-// looked up again (with fresh discovery) for NewKindGrace.
-func (a *Applier) resource(obj *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
+// looked up again (with fresh discovery) for NewKindGrace, or until ctx is
+// cancelled.
+func (a *Applier) resource(ctx context.Context, obj *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
 	gvk := obj.GroupVersionKind()
 	mapping, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	for deadline := time.Now().Add(a.NewKindGrace); meta.IsNoMatchError(err) && time.Now().Before(deadline); {
 		a.mapper.Reset()
 		if mapping, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); meta.IsNoMatchError(err) {
-			time.Sleep(500 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(500 * time.Millisecond):
+			}
 		}
 	}
 	if err != nil {
@@ -183,7 +188,7 @@ func (a *Applier) resource(obj *unstructured.Unstructured) (dynamic.ResourceInte
 
 // Get reads the live state of obj; nil when it does not exist.
 func (a *Applier) Get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	ri, err := a.resource(obj)
+	ri, err := a.resource(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +346,7 @@ func (a *Applier) ApplyStaged(ctx context.Context, objs []*unstructured.Unstruct
 
 // Delete deletes obj (background propagation: owned objects go after it).
 func (a *Applier) Delete(ctx context.Context, obj *unstructured.Unstructured) error {
-	ri, err := a.resource(obj)
+	ri, err := a.resource(ctx, obj)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/bootstrap/doctor"
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
@@ -152,32 +153,42 @@ func (e *EventLogs) Check(ctx context.Context, appID string) (Step, string) {
 		poll = 2 * time.Second
 	}
 	deadline := time.Now().Add(wait)
-	for {
+	var found string
+	var complete bool
+	var listErr error
+	err = cluster.Poll(ctx, poll, wait, func(ctx context.Context) (bool, error) {
 		keys, err := e.list(ctx, c, bucket, prefix, appID)
 		if err != nil {
-			return e.listFailed(start, bucket, err), ""
-		}
-		if found, complete := pick(keys, prefix, appID); found != "" && (complete || !time.Now().Before(deadline)) {
-			where := "s3a://" + bucket + "/" + found
-			if !complete {
-				s := fail(StepEventLog, start, "only the in-progress log "+where+" after the application completed",
-					"the driver stopped without closing its event log (killed, or S3A could not rename it)",
-					"gen smoke --keep, then kubectl logs of the driver")
-				s.Severity = doctor.Warning
-				return s, where
+			if ctx.Err() != nil {
+				return false, nil // the wait ended during the request: not the store's fault
 			}
-			return ok(StepEventLog+" "+where, start), where
+			listErr = err
+			return false, err
 		}
-		if !time.Now().Before(deadline) {
-			return fail(StepEventLog, start, fmt.Sprintf("no event log of %s under %s after %s", appID, logDir, wait),
-				"the driver did not write it: spark.eventLog.dir differs from the History Server's log directory, or the driver could not reach the store (S3A endpoint, credentials, NetworkPolicy)",
-				"gen smoke --keep, then kubectl -n "+e.Namespace+" logs <driver pod> | grep -i -e eventlog -e s3a"), ""
+		// An .inprogress log counts once the wait is over: the application
+		// has completed, so it will not be renamed any more.
+		found, complete = pick(keys, prefix, appID)
+		return found != "" && (complete || !time.Now().Before(deadline.Add(-poll))), nil
+	})
+	switch {
+	case listErr != nil:
+		return e.listFailed(start, bucket, listErr), ""
+	case found != "" && err == nil || found != "" && errors.Is(err, cluster.ErrTimeout):
+		where := "s3a://" + bucket + "/" + found
+		if !complete {
+			s := fail(StepEventLog, start, "only the in-progress log "+where+" after the application completed",
+				"the driver stopped without closing its event log (killed, or S3A could not rename it)",
+				"gen smoke --keep, then kubectl logs of the driver")
+			s.Severity = doctor.Warning
+			return s, where
 		}
-		select {
-		case <-ctx.Done():
-			return fail(StepEventLog, start, "no event log of "+appID+" under "+logDir+" before --timeout", "", "gen smoke --timeout 20m"), ""
-		case <-time.After(poll):
-		}
+		return ok(StepEventLog+" "+where, start), where
+	case errors.Is(err, cluster.ErrTimeout):
+		return fail(StepEventLog, start, fmt.Sprintf("no event log of %s under %s after %s", appID, logDir, wait),
+			"the driver did not write it: spark.eventLog.dir differs from the History Server's log directory, or the driver could not reach the store (S3A endpoint, credentials, NetworkPolicy)",
+			"gen smoke --keep, then kubectl -n "+e.Namespace+" logs <driver pod> | grep -i -e eventlog -e s3a"), ""
+	default:
+		return fail(StepEventLog, start, "no event log of "+appID+" under "+logDir+" before --timeout", "", "gen smoke --timeout 20m"), ""
 	}
 }
 

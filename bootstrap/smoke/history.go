@@ -3,11 +3,13 @@ package smoke
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
 
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/history"
 )
@@ -61,36 +63,38 @@ func (h *History) Check(ctx context.Context, appID string) Step {
 	if poll <= 0 {
 		poll = 3 * time.Second
 	}
-	deadline := time.Now().Add(wait)
 	url := base + "/api/v1/applications"
 	var last string
-	for {
+	var found *ApplicationInfo
+	err = cluster.Poll(ctx, poll, wait, func(ctx context.Context) (bool, error) {
 		apps, err := listApplications(ctx, client, url)
 		if err != nil {
 			last = err.Error()
-		} else {
-			last = fmt.Sprintf("it lists %d applications, not %s", len(apps), appID)
-			for _, a := range apps {
-				if a.ID != appID {
-					continue
-				}
-				if len(a.Attempts) > 0 && !a.Attempts[len(a.Attempts)-1].Completed {
-					last = appID + " is listed but not completed"
-					break
-				}
-				return ok(fmt.Sprintf("%s lists %s (%s)", StepHistory, appID, a.Name), start)
+			return false, nil
+		}
+		last = fmt.Sprintf("it lists %d applications, not %s", len(apps), appID)
+		for i, a := range apps {
+			if a.ID != appID {
+				continue
 			}
+			if len(a.Attempts) > 0 && !a.Attempts[len(a.Attempts)-1].Completed {
+				last = appID + " is listed but not completed"
+				return false, nil
+			}
+			found = &apps[i]
+			return true, nil
 		}
-		if !time.Now().Before(deadline) {
-			return fail(StepHistory, start, fmt.Sprintf("after %s: %s", wait, last),
-				"the History Server reads another log directory than the job writes to, cannot read the store (S3A credentials or endpoint), or has not scanned yet",
-				"kubectl -n "+component.HistoryNamespace+" logs deploy/"+history.Name+" | grep -i -e FsHistoryProvider -e s3a")
-		}
-		select {
-		case <-ctx.Done():
-			return fail(StepHistory, start, "before --timeout: "+last, "", "gen smoke --timeout 20m")
-		case <-time.After(poll):
-		}
+		return false, nil
+	})
+	switch {
+	case found != nil:
+		return ok(fmt.Sprintf("%s lists %s (%s)", StepHistory, appID, found.Name), start)
+	case errors.Is(err, cluster.ErrTimeout):
+		return fail(StepHistory, start, fmt.Sprintf("after %s: %s", wait, last),
+			"the History Server reads another log directory than the job writes to, cannot read the store (S3A credentials or endpoint), or has not scanned yet",
+			"kubectl -n "+component.HistoryNamespace+" logs deploy/"+history.Name+" | grep -i -e FsHistoryProvider -e s3a")
+	default:
+		return fail(StepHistory, start, "before --timeout: "+last, "", "gen smoke --timeout 20m")
 	}
 }
 

@@ -5,6 +5,7 @@ package status
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -19,8 +20,9 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
-	"github.com/rdspark/gen/bootstrap"
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/bootstrap/tree"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/argocd"
 	"github.com/rdspark/gen/generator/component"
@@ -73,11 +75,11 @@ func Collect(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env
 	if !ok {
 		return Report{}, fmt.Errorf("unknown environment %q", env)
 	}
-	tree, err := bootstrap.NewTree(cfg, env)
+	rendered, err := tree.New(cfg, env)
 	if err != nil {
 		return Report{}, err
 	}
-	names, built, err := tree.Components()
+	names, built, err := rendered.Components()
 	if err != nil {
 		return Report{}, err
 	}
@@ -98,7 +100,7 @@ func Collect(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env
 		switch {
 		case err == nil:
 			app = fromLive(live)
-		case apierrors.IsNotFound(err) || isNoKind(err):
+		case apierrors.IsNotFound(err) || cluster.IsNoKind(err):
 			app.Message = "not found: has gen bootstrap run, and has the root Application synced?"
 		default:
 			return Report{}, fmt.Errorf("read Application %s: %w", name, err)
@@ -116,7 +118,7 @@ func Collect(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env
 			w := Workload{Ref: kube.Ref(o), Status: "NotFound"}
 			live, err := applier.Get(ctx, o)
 			switch {
-			case err != nil && !isNoKind(err):
+			case err != nil && !cluster.IsNoKind(err):
 				return Report{}, fmt.Errorf("read %s: %w", kube.Ref(o), err)
 			case live != nil:
 				s := kube.StatusOf(live)
@@ -132,10 +134,6 @@ func Collect(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env
 		r.URLs = append(r.URLs, URL{entry.Name, entry.URL})
 	}
 	return r, nil
-}
-
-func isNoKind(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no matches for kind")
 }
 
 func fromLive(u *unstructured.Unstructured) Application {
@@ -197,29 +195,23 @@ func oneLine(s string) string {
 // Wait collects until the platform is healthy or timeout, reporting progress
 // to progress each time the picture changes.
 func Wait(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env string, timeout, interval time.Duration, progress io.Writer) (Report, error) {
-	deadline := time.Now().Add(timeout)
 	last := ""
-	for {
-		r, err := Collect(ctx, restCfg, cfg, env)
-		if err != nil {
-			return r, err
+	var r Report
+	err := cluster.Poll(ctx, interval, timeout, func(ctx context.Context) (bool, error) {
+		var err error
+		if r, err = Collect(ctx, restCfg, cfg, env); err != nil {
+			return false, err
 		}
-		if r.Healthy {
-			return r, nil
-		}
-		if summary := pending(r); summary != last {
+		if summary := pending(r); !r.Healthy && summary != last {
 			fmt.Fprintf(progress, "  waiting: %s\n", summary)
 			last = summary
 		}
-		if time.Now().After(deadline) {
-			return r, fmt.Errorf("platform not healthy after %s: %s", timeout, pending(r))
-		}
-		select {
-		case <-ctx.Done():
-			return r, ctx.Err()
-		case <-time.After(interval):
-		}
+		return r.Healthy, nil
+	})
+	if errors.Is(err, cluster.ErrTimeout) {
+		return r, fmt.Errorf("platform not healthy after %s: %s", timeout, pending(r))
 	}
+	return r, err
 }
 
 func pending(r Report) string {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/argocd"
 	"github.com/rdspark/gen/generator/component"
@@ -155,7 +156,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) (Result, error) {
 			refreshed++
 		case apierrors.IsNotFound(err) && name != argocd.RootName:
 			// Not created yet: the root's sync creates it.
-		case apierrors.IsNotFound(err) || isNoKind(err):
+		case apierrors.IsNotFound(err) || cluster.IsNoKind(err):
 			return Result{}, fmt.Errorf("refresh Application %s: not found in namespace %s (has gen bootstrap run against this cluster?)", name, component.ArgoCDNamespace)
 		default:
 			return Result{}, fmt.Errorf("refresh Application %s: %w", name, err)
@@ -169,38 +170,37 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) (Result, error) {
 	}
 	fmt.Fprintf(o.Out, "✓ asked Argo CD to refresh %d Applications; waiting for %d to be Synced and Healthy at %s\n", refreshed, len(names), want)
 
-	deadline := start.Add(o.Timeout)
 	last := ""
-	for {
+	var r Result
+	var pending []string
+	err = cluster.Poll(ctx, o.Interval, o.Timeout, func(ctx context.Context) (bool, error) {
 		list, err := apps.List(ctx, metav1.ListOptions{})
 		if err != nil {
-			return Result{}, fmt.Errorf("list Applications: %w", err)
+			return false, fmt.Errorf("list Applications: %w", err)
 		}
-		r := Result{Applications: collect(names, list.Items), Elapsed: time.Since(start)}
-		var pending, progress []string
+		r = Result{Applications: collect(names, list.Items), Elapsed: time.Since(start)}
+		var progress []string
+		pending = nil
 		for _, a := range r.Applications {
 			if !a.done(o.Revision) {
 				pending = append(pending, a.String())
 				progress = append(progress, a.short())
 			}
 		}
-		if len(pending) == 0 {
-			fmt.Fprintf(o.Out, "✓ every Application Synced and Healthy at %s (%s)\n", want, r.Elapsed.Round(100*time.Millisecond))
-			return r, nil
-		}
-		if summary := strings.Join(progress, ", "); summary != last {
+		if summary := strings.Join(progress, ", "); len(pending) > 0 && summary != last {
 			fmt.Fprintf(o.Out, "  waiting (%s): %s\n", r.Elapsed.Round(time.Second), summary)
 			last = summary
 		}
-		if time.Now().After(deadline) {
-			return r, fmt.Errorf("not Synced and Healthy at %s after %s:\n  %s", want, o.Timeout, strings.Join(pending, "\n  "))
-		}
-		select {
-		case <-ctx.Done():
-			return r, ctx.Err()
-		case <-time.After(o.Interval):
-		}
+		return len(pending) == 0, nil
+	})
+	switch {
+	case errors.Is(err, cluster.ErrTimeout):
+		return r, fmt.Errorf("not Synced and Healthy at %s after %s:\n  %s", want, o.Timeout, strings.Join(pending, "\n  "))
+	case err != nil:
+		return r, err
 	}
+	fmt.Fprintf(o.Out, "✓ every Application Synced and Healthy at %s (%s)\n", want, r.Elapsed.Round(100*time.Millisecond))
+	return r, nil
 }
 
 // collect reads the named Applications out of items, in the order of names;
@@ -292,10 +292,6 @@ func oneLine(s string) string {
 		s = s[:157] + "..."
 	}
 	return s
-}
-
-func isNoKind(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no matches for kind")
 }
 
 // PushedRevision is the commit Argo CD should see for the Git checkout at

@@ -8,6 +8,7 @@ package teardown
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -24,8 +25,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/rdspark/gen/bootstrap"
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/bootstrap/progress"
+	"github.com/rdspark/gen/bootstrap/tree"
 	"github.com/rdspark/gen/generator/argocd"
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
@@ -46,11 +49,11 @@ type Options struct {
 var applications = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
 
 type teardown struct {
-	o       Options
-	cs      kubernetes.Interface
-	dyn     dynamic.Interface
-	applier *kube.Applier
-	tree    *bootstrap.Tree
+	o        Options
+	cs       kubernetes.Interface
+	dyn      dynamic.Interface
+	applier  *kube.Applier
+	rendered *tree.Tree
 }
 
 // Run tears the platform down. It works on a half-installed cluster: every
@@ -64,7 +67,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) error {
 	}
 	cfg := o.Config
 	cfg.Complete()
-	tree, err := bootstrap.NewTree(cfg, o.Environment)
+	rendered, err := tree.New(cfg, o.Environment)
 	if err != nil {
 		return err
 	}
@@ -81,22 +84,10 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) error {
 		return err
 	}
 	applier.NewKindGrace = 0 // a kind that is not served has nothing to delete
-	t := &teardown{o: o, cs: cs, dyn: dyn, applier: applier, tree: tree}
+	t := &teardown{o: o, cs: cs, dyn: dyn, applier: applier, rendered: rendered}
 	deadline := time.Now().Add(o.Timeout)
 
-	step := func(name string, fn func() error) error {
-		start := time.Now()
-		err := fn()
-		mark := "✓"
-		if err != nil {
-			mark = "✗"
-		}
-		fmt.Fprintf(o.Out, "%s %s (%s)\n", mark, name, time.Since(start).Round(100*time.Millisecond))
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		return nil
-	}
+	step := progress.New(o.Out, false, false).Run
 	if err := step("delete the Applications", func() error { return t.applications(ctx, deadline) }); err != nil {
 		return err
 	}
@@ -130,7 +121,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) error {
 func (t *teardown) applications(ctx context.Context, deadline time.Time) error {
 	apps := t.dyn.Resource(applications).Namespace(component.ArgoCDNamespace)
 	list, err := apps.List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/part-of=" + component.PartOf})
-	if apierrors.IsNotFound(err) || isNoKind(err) {
+	if apierrors.IsNotFound(err) || cluster.IsNoKind(err) {
 		fmt.Fprintln(t.o.Out, "  no Argo CD Applications (Argo CD is not installed)")
 		return nil
 	}
@@ -215,7 +206,7 @@ func (t *teardown) kept(obj *unstructured.Unstructured) bool {
 // kept, or everything when it did not run), last wave first, then waits
 // until the deleted namespaces are gone.
 func (t *teardown) platform(ctx context.Context, deadline time.Time) error {
-	order, built, err := t.tree.Components()
+	order, built, err := t.rendered.Components()
 	if err != nil {
 		return err
 	}
@@ -242,7 +233,7 @@ func (t *teardown) platform(ctx context.Context, deadline time.Time) error {
 
 // argoCD deletes Argo CD's objects and its namespace.
 func (t *teardown) argoCD(ctx context.Context, deadline time.Time) error {
-	objs, err := t.tree.Build(argocd.Name)
+	objs, err := t.rendered.Build(argocd.Name)
 	if err != nil {
 		return err
 	}
@@ -262,7 +253,7 @@ func (t *teardown) argoCD(ctx context.Context, deadline time.Time) error {
 
 func (t *teardown) delete(ctx context.Context, o *unstructured.Unstructured) error {
 	err := t.applier.Delete(ctx, o)
-	if err == nil || apierrors.IsNotFound(err) || isNoKind(err) {
+	if err == nil || apierrors.IsNotFound(err) || cluster.IsNoKind(err) {
 		return nil
 	}
 	return fmt.Errorf("delete %s: %w", kube.Ref(o), err)
@@ -302,28 +293,21 @@ func describe(ns *corev1.Namespace) string {
 
 func (t *teardown) waitGone(ctx context.Context, deadline time.Time, what string, left func() ([]string, error)) error {
 	last := ""
-	for {
+	err := cluster.Poll(ctx, t.o.Interval, time.Until(deadline), func(context.Context) (bool, error) {
 		remaining, err := left()
 		if err != nil {
-			return err
+			return false, err
 		}
-		if len(remaining) == 0 {
-			return nil
-		}
-		summary := strings.Join(remaining, ", ")
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s still there after %s: %s\n(a namespace stuck terminating is usually waiting for a finalizer: kubectl get ns <name> -o yaml shows which; re-run gen teardown after fixing it)", what, t.o.Timeout, summary)
-		}
-		if summary != last {
+		if summary := strings.Join(remaining, ", "); len(remaining) > 0 && summary != last {
 			fmt.Fprintf(t.o.Out, "  waiting for %s to go: %s\n", what, summary)
 			last = summary
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(t.o.Interval):
-		}
+		return len(remaining) == 0, nil
+	})
+	if errors.Is(err, cluster.ErrTimeout) {
+		return fmt.Errorf("%s still there after %s: %s\n(a namespace stuck terminating is usually waiting for a finalizer: kubectl get ns <name> -o yaml shows which; re-run gen teardown after fixing it)", what, t.o.Timeout, last)
 	}
+	return err
 }
 
 func names(items []unstructured.Unstructured) []string {
@@ -332,8 +316,4 @@ func names(items []unstructured.Unstructured) []string {
 		out = append(out, i.GetName())
 	}
 	return out
-}
-
-func isNoKind(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "no matches for kind") || strings.Contains(err.Error(), "could not find the requested resource"))
 }

@@ -1,10 +1,13 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -47,11 +50,15 @@ func run(args []string, streams Streams) int {
 	return 1
 }
 
-// Run executes gen with args (without the program name).
+// Run executes gen with args (without the program name). Ctrl-C and
+// SIGTERM cancel the context every command runs with: a command stops
+// between requests, and each is safe to run again.
 func Run(args []string, streams Streams) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	cmd := NewRootCommand(streams)
 	cmd.SetArgs(args)
-	return cmd.Execute()
+	return cmd.ExecuteContext(ctx)
 }
 
 // NewRootCommand builds the gen command tree.

@@ -3,13 +3,12 @@ package app
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rdspark/gen/bootstrap"
+	"github.com/rdspark/gen/bootstrap/cluster"
 )
 
 // BootstrapOptions are the flags of gen bootstrap.
@@ -31,7 +30,7 @@ type BootstrapOptions struct {
 
 // NewBootstrapCommand builds gen bootstrap.
 func NewBootstrapCommand(streams Streams) *cobra.Command {
-	o := BootstrapOptions{Context: bootstrap.DefaultContext, Timeout: 10 * time.Minute, Wait: true}
+	o := BootstrapOptions{Context: cluster.DefaultContext, Timeout: 10 * time.Minute, Wait: true}
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
 		Short: "Install Argo CD on the cluster and point it at the tree (once per laptop)",
@@ -100,9 +99,6 @@ func Bootstrap(ctx context.Context, o BootstrapOptions, contextExplicit bool, st
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// Ctrl-C stops between requests; every step is safe to re-run.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	return bootstrap.Run(ctx, bootstrap.Options{
 		Config:          cfg,
 		Environment:     env,

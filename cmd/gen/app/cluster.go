@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 
-	"github.com/rdspark/gen/bootstrap"
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/generator/config"
 )
 
@@ -17,11 +17,12 @@ type clusterFlags struct {
 	Env        string
 	Kubeconfig string
 	Context    string
-	explicit   bool
+	// Explicit is true when --context was given.
+	Explicit bool
 }
 
 func (f *clusterFlags) register(cmd *cobra.Command) {
-	f.Context = bootstrap.DefaultContext
+	f.Context = cluster.DefaultContext
 	fl := cmd.Flags()
 	fl.StringVarP(&f.ConfigPath, "config", "c", "", "config file (default: gen.yaml in the current folder, else the built-in defaults)")
 	fl.StringVar(&f.Env, "env", "", "environment (overlay) (default: the first in the config)")
@@ -29,9 +30,13 @@ func (f *clusterFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.Context, "context", f.Context, "kubeconfig context; any other than rancher-desktop must be named here")
 }
 
-// resolve loads the config and connects; call from RunE.
-func (f *clusterFlags) resolve(cmd *cobra.Command) (config.Platform, string, *rest.Config, error) {
-	f.explicit = cmd.Flags().Changed("context")
+// explicitContext records whether --context was given; call from RunE.
+func (f *clusterFlags) explicitContext(cmd *cobra.Command) {
+	f.Explicit = cmd.Flags().Changed("context")
+}
+
+// resolve loads the config and connects for the gen command named command.
+func (f *clusterFlags) resolve(command string) (config.Platform, string, *rest.Config, error) {
 	cfg, _, err := loadConfig(f.ConfigPath, ".")
 	if err != nil {
 		return config.Platform{}, "", nil, err
@@ -43,7 +48,7 @@ func (f *clusterFlags) resolve(cmd *cobra.Command) (config.Platform, string, *re
 	if _, ok := cfg.Environment(env); !ok {
 		return config.Platform{}, "", nil, fmt.Errorf("unknown environment %q", env)
 	}
-	restCfg, _, err := bootstrap.Connect(f.Kubeconfig, f.Context, f.explicit, 15*time.Second)
+	restCfg, _, err := cluster.Config(cluster.Options{Kubeconfig: f.Kubeconfig, Context: f.Context, Explicit: f.Explicit, Command: command, Timeout: 15 * time.Second})
 	if err != nil {
 		return config.Platform{}, "", nil, err
 	}

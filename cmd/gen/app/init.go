@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/rdspark/gen/bootstrap"
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/bootstrap/initconfig"
 )
 
@@ -25,7 +25,7 @@ type InitOptions struct {
 
 // NewInitCommand builds gen init.
 func NewInitCommand(streams Streams) *cobra.Command {
-	o := InitOptions{Path: ConfigFileName, Context: bootstrap.DefaultContext}
+	o := InitOptions{Path: ConfigFileName, Context: cluster.DefaultContext}
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Write a commented gen.yaml for this checkout (repository, branch, node address)",
@@ -67,7 +67,7 @@ func Init(ctx context.Context, o InitOptions, contextExplicit bool, streams Stre
 	if !o.NoCluster {
 		opts.NodeIP = func(ctx context.Context) (string, error) {
 			// A laptop whose cluster is stopped must not wait: a few seconds, then the default.
-			restCfg, _, err := bootstrap.Connect(o.Kubeconfig, o.Context, contextExplicit, 5*time.Second)
+			restCfg, _, err := cluster.Config(cluster.Options{Kubeconfig: o.Kubeconfig, Context: o.Context, Explicit: contextExplicit, Command: "init", Timeout: 5 * time.Second})
 			if err != nil {
 				return "", err
 			}

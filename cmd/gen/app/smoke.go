@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,16 +11,19 @@ import (
 	"github.com/rdspark/gen/bootstrap/smoke"
 )
 
+// SmokeOptions are gen smoke's flags.
+type SmokeOptions struct {
+	clusterFlags
+	Output  string
+	Timeout time.Duration
+	Clean   bool
+	Keep    bool
+	Quiet   bool
+}
+
 // NewSmokeCommand builds gen smoke.
 func NewSmokeCommand(streams Streams) *cobra.Command {
-	var (
-		flags   clusterFlags
-		output  string
-		timeout time.Duration
-		clean   bool
-		keep    bool
-		quiet   bool
-	)
+	o := SmokeOptions{Output: "text", Timeout: 10 * time.Minute}
 	cmd := &cobra.Command{
 		Use:   "smoke",
 		Short: "Run a Spark job through the whole platform and check every step",
@@ -55,46 +55,50 @@ Progress goes to stderr, the report to stdout. Exit status 1 when any step fails
   gen smoke -o json | jq '.steps[] | select(.severity == "failure")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("-o: %q is not text or json", output)
-			}
-			cfg, env, restCfg, err := flags.resolve(cmd)
-			if err != nil {
-				return err
-			}
-			o := smoke.Options{Config: cfg, Environment: env, Timeout: timeout, Clean: clean, Keep: keep, Progress: streams.ErrOut}
-			if quiet {
-				o.Progress = nil
-			}
-			// Ctrl-C stops following the job; the cleanup still runs.
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			r, err := smoke.Run(ctx, restCfg, o)
-			if err != nil {
-				return err
-			}
-			if output == "json" {
-				enc := json.NewEncoder(streams.Out)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				if err := enc.Encode(r); err != nil {
-					return err
-				}
-			} else {
-				smoke.Print(streams.Out, r)
-			}
-			if f := r.Failed(); f != nil {
-				return &ExitError{Code: 1, Err: fmt.Errorf("smoke test failed at %s", f.Check)}
-			}
-			return nil
+			o.explicitContext(cmd)
+			return Smoke(cmd.Context(), o, streams)
 		},
 	}
-	flags.register(cmd)
+	o.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVarP(&output, "output", "o", "text", "text or json")
-	fl.DurationVar(&timeout, "timeout", 10*time.Minute, "how long the whole run may take (the job, the event log, the History Server)")
-	fl.BoolVar(&clean, "clean", false, "also delete the application's event log from the object store")
-	fl.BoolVar(&keep, "keep", false, "leave the SparkApplication and its pods in the cluster (to look at a failure)")
-	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress on stderr")
+	fl.StringVarP(&o.Output, "output", "o", o.Output, "text or json")
+	fl.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long the whole run may take (the job, the event log, the History Server)")
+	fl.BoolVar(&o.Clean, "clean", false, "also delete the application's event log from the object store")
+	fl.BoolVar(&o.Keep, "keep", false, "leave the SparkApplication and its pods in the cluster (to look at a failure)")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress on stderr")
 	return cmd
+}
+
+// Smoke runs gen smoke. Ctrl-C (the command's context) stops following the
+// job; the cleanup still runs.
+func Smoke(ctx context.Context, o SmokeOptions, streams Streams) error {
+	if o.Output != "text" && o.Output != "json" {
+		return fmt.Errorf("-o: %q is not text or json", o.Output)
+	}
+	cfg, env, restCfg, err := o.resolve("smoke")
+	if err != nil {
+		return err
+	}
+	so := smoke.Options{Config: cfg, Environment: env, Timeout: o.Timeout, Clean: o.Clean, Keep: o.Keep, Progress: streams.ErrOut}
+	if o.Quiet {
+		so.Progress = nil
+	}
+	r, err := smoke.Run(ctx, restCfg, so)
+	if err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		enc := json.NewEncoder(streams.Out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	} else {
+		smoke.Print(streams.Out, r)
+	}
+	if f := r.Failed(); f != nil {
+		return &ExitError{Code: 1, Err: fmt.Errorf("smoke test failed at %s", f.Check)}
+	}
+	return nil
 }

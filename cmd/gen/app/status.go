@@ -12,14 +12,17 @@ import (
 	"github.com/rdspark/gen/bootstrap/status"
 )
 
+// StatusOptions are gen status's flags.
+type StatusOptions struct {
+	clusterFlags
+	Output  string
+	Wait    bool
+	Timeout time.Duration
+}
+
 // NewStatusCommand builds gen status.
 func NewStatusCommand(streams Streams) *cobra.Command {
-	var (
-		flags   clusterFlags
-		output  string
-		wait    bool
-		timeout time.Duration
-	)
+	o := StatusOptions{Output: "text", Timeout: 15 * time.Minute}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show whether the platform is up: Applications, workloads, URLs",
@@ -34,43 +37,48 @@ Exit status is 0 when everything is Synced, Healthy and ready, 1 otherwise;
   gen status --wait --timeout 15m    # after gen bootstrap`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("-o: %q is not text or json", output)
-			}
-			cfg, env, restCfg, err := flags.resolve(cmd)
-			if err != nil {
-				return err
-			}
-			ctx := context.Background()
-			var r status.Report
-			if wait {
-				r, err = status.Wait(ctx, restCfg, cfg, env, timeout, 3*time.Second, streams.ErrOut)
-			} else {
-				r, err = status.Collect(ctx, restCfg, cfg, env)
-			}
-			if r.Environment != "" {
-				if output == "json" {
-					enc := json.NewEncoder(streams.Out)
-					enc.SetIndent("", "  ")
-					if encErr := enc.Encode(r); encErr != nil {
-						return encErr
-					}
-				} else {
-					status.Print(streams.Out, r)
-				}
-			}
-			if err != nil {
-				return err
-			}
-			if !r.Healthy {
-				return &ExitError{Code: 1, Err: errors.New("platform is not healthy")}
-			}
-			return nil
+			o.explicitContext(cmd)
+			return Status(cmd.Context(), o, streams)
 		},
 	}
-	flags.register(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
-	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the platform is healthy")
-	cmd.Flags().DurationVar(&timeout, "timeout", 15*time.Minute, "how long --wait waits")
+	o.register(cmd)
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "text or json")
+	cmd.Flags().BoolVar(&o.Wait, "wait", false, "wait until the platform is healthy")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")
 	return cmd
+}
+
+// Status runs gen status.
+func Status(ctx context.Context, o StatusOptions, streams Streams) error {
+	if o.Output != "text" && o.Output != "json" {
+		return fmt.Errorf("-o: %q is not text or json", o.Output)
+	}
+	cfg, env, restCfg, err := o.resolve("status")
+	if err != nil {
+		return err
+	}
+	var r status.Report
+	if o.Wait {
+		r, err = status.Wait(ctx, restCfg, cfg, env, o.Timeout, 3*time.Second, streams.ErrOut)
+	} else {
+		r, err = status.Collect(ctx, restCfg, cfg, env)
+	}
+	if r.Environment != "" {
+		if o.Output == "json" {
+			enc := json.NewEncoder(streams.Out)
+			enc.SetIndent("", "  ")
+			if encErr := enc.Encode(r); encErr != nil {
+				return encErr
+			}
+		} else {
+			status.Print(streams.Out, r)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if !r.Healthy {
+		return &ExitError{Code: 1, Err: errors.New("platform is not healthy")}
+	}
+	return nil
 }

@@ -3,9 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,8 +10,9 @@ import (
 	gensync "github.com/rdspark/gen/bootstrap/sync"
 )
 
-// SyncOptions are the flags of gen sync besides the cluster flags.
+// SyncOptions are gen sync's flags.
 type SyncOptions struct {
+	clusterFlags
 	Revision string
 	// Dir is the Git checkout whose tracked branch gives the default
 	// revision.
@@ -24,7 +22,6 @@ type SyncOptions struct {
 
 // NewSyncCommand builds gen sync.
 func NewSyncCommand(streams Streams) *cobra.Command {
-	var flags clusterFlags
 	o := SyncOptions{Dir: ".", Timeout: 5 * time.Minute}
 	cmd := &cobra.Command{
 		Use:   "sync",
@@ -47,10 +44,11 @@ resources that hold it back, when --timeout passes.
   gen sync --timeout 10m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Sync(cmd.Context(), o, &flags, cmd, streams)
+			o.explicitContext(cmd)
+			return Sync(cmd.Context(), o, streams)
 		},
 	}
-	flags.register(cmd)
+	o.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.Revision, "revision", "", "commit every Application must run (default: the head of the branch this checkout tracks, @{upstream})")
 	f.StringVar(&o.Dir, "repo", o.Dir, "the Git checkout that gives the default revision")
@@ -59,7 +57,7 @@ resources that hold it back, when --timeout passes.
 }
 
 // Sync runs gen sync.
-func Sync(ctx context.Context, o SyncOptions, flags *clusterFlags, cmd *cobra.Command, streams Streams) error {
+func Sync(ctx context.Context, o SyncOptions, streams Streams) error {
 	rev := o.Revision
 	if rev == "" {
 		pushed, upstream, notPushed, err := gensync.PushedRevision(o.Dir)
@@ -73,15 +71,10 @@ func Sync(ctx context.Context, o SyncOptions, flags *clusterFlags, cmd *cobra.Co
 	} else {
 		rev = gensync.ResolveRevision(o.Dir, rev)
 	}
-	cfg, env, restCfg, err := flags.resolve(cmd)
+	cfg, env, restCfg, err := o.resolve("sync")
 	if err != nil {
 		return err
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	_, err = gensync.Run(ctx, restCfg, gensync.Options{
 		Config: cfg, Environment: env, Revision: rev, Timeout: o.Timeout, Out: streams.ErrOut,
 	})

@@ -9,13 +9,16 @@ import (
 	"github.com/rdspark/gen/bootstrap/teardown"
 )
 
+// TeardownOptions are gen teardown's flags.
+type TeardownOptions struct {
+	clusterFlags
+	Purge   bool
+	Timeout time.Duration
+}
+
 // NewTeardownCommand builds gen teardown.
 func NewTeardownCommand(streams Streams) *cobra.Command {
-	var (
-		flags   clusterFlags
-		purge   bool
-		timeout time.Duration
-	)
+	o := TeardownOptions{Timeout: 10 * time.Minute}
 	cmd := &cobra.Command{
 		Use:   "teardown",
 		Short: "Remove the platform and Argo CD (MinIO's data is kept unless --purge)",
@@ -32,17 +35,23 @@ stuck terminating is named with what holds it. Like bootstrap, it refuses any
 context but rancher-desktop unless --context names it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, env, restCfg, err := flags.resolve(cmd)
-			if err != nil {
-				return err
-			}
-			return teardown.Run(context.Background(), restCfg, teardown.Options{
-				Config: cfg, Environment: env, Purge: purge, Timeout: timeout, Out: streams.ErrOut,
-			})
+			o.explicitContext(cmd)
+			return Teardown(cmd.Context(), o, streams)
 		},
 	}
-	flags.register(cmd)
-	cmd.Flags().BoolVar(&purge, "purge", false, "also delete MinIO's data volume and the credentials Secret")
-	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for the platform to go")
+	o.register(cmd)
+	cmd.Flags().BoolVar(&o.Purge, "purge", false, "also delete MinIO's data volume and the credentials Secret")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long to wait for the platform to go")
 	return cmd
+}
+
+// Teardown runs gen teardown.
+func Teardown(ctx context.Context, o TeardownOptions, streams Streams) error {
+	cfg, env, restCfg, err := o.resolve("teardown")
+	if err != nil {
+		return err
+	}
+	return teardown.Run(ctx, restCfg, teardown.Options{
+		Config: cfg, Environment: env, Purge: o.Purge, Timeout: o.Timeout, Out: streams.ErrOut,
+	})
 }
