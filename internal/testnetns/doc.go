@@ -14,6 +14,11 @@
 //
 //	func TestMain(m *testing.M) { os.Exit(testnetns.Main(m, "10.244.0.2")) }
 //
+// MainWith adds a private mount namespace (CLONE_NEWNS) for mounts only the
+// test's processes see, and a setup of the package's own; test/e2e (a tmpfs
+// on /dev/shm) and test/objectstore (a hosts file over /etc/hosts) use it, so
+// every test that needs a namespace goes through this one package.
+//
 // Main re-executes the test binary with CLONE_NEWNET. It fails loudly
 // (rather than skipping) when the namespace cannot be created: a CI job that
 // silently skips proves nothing. Under `go test -short` it only runs the

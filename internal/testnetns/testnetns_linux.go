@@ -23,12 +23,30 @@ const marker = "GEN_TEST_IN_NETNS"
 // (plain IPv4 addresses, as /32) to it, and runs the tests. The exit code is
 // the tests'.
 func Main(m *testing.M, addrs ...string) int {
+	return MainWith(m, Options{Addresses: addrs})
+}
+
+// Options of MainWith.
+type Options struct {
+	// Addresses are added to loopback (plain IPv4 addresses, as /32).
+	Addresses []string
+	// Mount gives the test binary a private mount namespace too, for
+	// mounts only its processes see (a tmpfs on /dev/shm, a hosts file over
+	// /etc/hosts).
+	Mount bool
+	// Setup runs inside the namespaces before the tests; its cleanup (may
+	// be nil) runs after them.
+	Setup func() (cleanup func(), err error)
+}
+
+// MainWith is Main with mounts and a setup of the package's own.
+func MainWith(m *testing.M, o Options) int {
 	flag.Parse()
 	if testing.Short() {
 		return m.Run()
 	}
 	if os.Getenv(marker) == "" {
-		code, err := reexec()
+		code, err := reexec(o.Mount)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "testnetns: %v\n\nThese tests run in a private network namespace and need "+
 				"permission to create one (root, or CAP_SYS_ADMIN without a seccomp profile that forbids unshare).\n"+
@@ -37,9 +55,19 @@ func Main(m *testing.M, addrs ...string) int {
 		}
 		return code
 	}
-	if err := setup(addrs); err != nil {
+	if err := setup(o.Addresses); err != nil {
 		fmt.Fprintf(os.Stderr, "testnetns: set up the private network namespace: %v\n", err)
 		return 1
+	}
+	if o.Setup != nil {
+		cleanup, err := o.Setup()
+		if cleanup != nil {
+			defer cleanup()
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "testnetns: set up the private namespace: %v\n", err)
+			return 1
+		}
 	}
 	return m.Run()
 }
@@ -47,7 +75,7 @@ func Main(m *testing.M, addrs ...string) int {
 // Active reports whether the test binary runs inside the namespace Main made.
 func Active() bool { return os.Getenv(marker) != "" }
 
-func reexec() (int, error) {
+func reexec(mount bool) (int, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return 0, err
@@ -56,8 +84,12 @@ func reexec() (int, error) {
 	cmd.Args[0] = os.Args[0]
 	cmd.Env = append(os.Environ(), marker+"=1")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	flags := uintptr(syscall.CLONE_NEWNET)
+	if mount {
+		flags |= syscall.CLONE_NEWNS
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Unshareflags: syscall.CLONE_NEWNET,
+		Unshareflags: flags,
 		// If this parent dies (go test's own timeout kills it), the child
 		// and, through their own Pdeathsig, its processes die too.
 		Pdeathsig: syscall.SIGKILL,
