@@ -111,7 +111,15 @@ var ErrTimeout = errors.New("timed out")
 // (ErrTimeout, for the caller to say what it was waiting for), or ctx is
 // cancelled (Ctrl-C: ctx.Err()).
 func Poll(ctx context.Context, interval, timeout time.Duration, done func(context.Context) (bool, error)) error {
-	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, done)
+	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(pctx context.Context) (bool, error) {
+		ok, err := done(pctx)
+		if err != nil && pctx.Err() != nil {
+			// The wait ended during a check (its request was cut short):
+			// that is the timeout or the cancellation, not the check's failure.
+			return false, nil
+		}
+		return ok, err
+	})
 	if err != nil && wait.Interrupted(err) {
 		if ctx.Err() != nil {
 			return ctx.Err()

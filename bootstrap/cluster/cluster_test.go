@@ -75,6 +75,13 @@ func TestPollEndsEachWay(t *testing.T) {
 	if err := Poll(ctx, time.Millisecond, time.Minute, func(context.Context) (bool, error) { return false, boom }); !errors.Is(err, boom) {
 		t.Errorf("failing condition: %v", err)
 	}
+	// A check whose request the timeout cuts short is the timeout, not a failure.
+	if err := Poll(ctx, time.Millisecond, 20*time.Millisecond, func(pctx context.Context) (bool, error) {
+		<-pctx.Done()
+		return false, fmt.Errorf("list: %w", pctx.Err())
+	}); !errors.Is(err, ErrTimeout) {
+		t.Errorf("check cut short by the timeout: %v, want ErrTimeout", err)
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if err := Poll(cancelled, time.Millisecond, time.Minute, func(context.Context) (bool, error) { return false, nil }); !errors.Is(err, context.Canceled) {

@@ -69,7 +69,9 @@ func (h *History) Check(ctx context.Context, appID string) Step {
 	err = cluster.Poll(ctx, poll, wait, func(ctx context.Context) (bool, error) {
 		apps, err := listApplications(ctx, client, url)
 		if err != nil {
-			last = err.Error()
+			if ctx.Err() == nil { // not the wait's own end cutting the request short
+				last = err.Error()
+			}
 			return false, nil
 		}
 		last = fmt.Sprintf("it lists %d applications, not %s", len(apps), appID)
