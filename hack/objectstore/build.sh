@@ -142,33 +142,6 @@ module_dir() {
   echo "$dir"
 }
 
-# download DIR PACKAGE: fetches the modules PACKAGE needs, so that the timings
-# separate network time from compile time.
-download() { (cd "$1" && go list -deps "$2" >/dev/null); }
-
-# build_to NAME DIR GO-BUILD-ARGS...: runs `go build` inside the module DIR,
-# writing to a temporary file next to the target and renaming it into place,
-# so an interrupted build never leaves a half-written binary behind.
-build_to() {
-  local name=$1 dir=$2
-  shift 2
-  local tmp pid
-  tmp=$(mktemp "$BIN_DIR/.$name.tmp.XXXXXX")
-  # go build runs as a background job because bash defers traps until a
-  # foreground command finishes: this way INT/TERM stop the build at once.
-  (cd "$dir" && exec go build -trimpath -o "$tmp" "$@") &
-  pid=$!
-  # shellcheck disable=SC2064 # expand $tmp and $pid now, the traps run later
-  {
-    trap "rm -f '$tmp'" EXIT
-    trap "kill $pid 2>/dev/null; wait $pid; rm -f '$tmp'; exit 130" INT
-    trap "kill $pid 2>/dev/null; wait $pid; rm -f '$tmp'; exit 143" TERM
-  }
-  wait "$pid" # a failed build stops the script here (set -e); EXIT cleans up
-  trap - EXIT INT TERM
-  mv -f "$tmp" "$BIN_DIR/$name"
-}
-
 # install_entrypoint copies MinIO's entrypoint script into place, atomically.
 install_entrypoint() {
   local tmp
