@@ -4,7 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+
 	"github.com/rdspark/gen/generator"
+	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/sparkoperator"
 	"github.com/rdspark/gen/internal/upstreamtest"
@@ -148,5 +151,62 @@ func TestSparkPodRequests(t *testing.T) {
 	}
 	if _, _, err := (sparkoperator.SparkPodSpec{Memory: "lots"}).PodRequests(); err == nil {
 		t.Error("a memory that is not a Spark size is accepted")
+	}
+}
+
+// A pod rolls only when what it reads from the tree changes (issue 16): the
+// rollout hash of each workload covers the ConfigMaps it mounts and the
+// names of the Secrets it refers to, and nothing else.
+func TestRolloutHashFollowsWhatThePodReads(t *testing.T) {
+	hashes := func(cfg config.Platform) map[string]string {
+		t.Helper()
+		cfg.Complete()
+		components, err := generator.Components(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, c := range components {
+			for _, f := range c.Files {
+				for _, o := range f.Objects {
+					if d, ok := o.(*appsv1.Deployment); ok {
+						out[d.Name] = d.Spec.Template.Annotations[component.RolloutAnnotation]
+					}
+				}
+			}
+		}
+		return out
+	}
+	base := hashes(config.Default())
+	if base["spark-history"] == "" || base["minio"] == "" {
+		t.Fatalf("History Server and MinIO read from the tree but carry no rollout hash: %v", base)
+	}
+	if base["spark-operator-controller"] != "" {
+		t.Errorf("the operator reads nothing from the tree, yet has a rollout hash")
+	}
+	cleaner := config.Default()
+	cleaner.Spec.HistoryServer.Cleaner.Interval = "12h"
+	renamed := config.Default()
+	renamed.Spec.MinIO.CredentialsSecret = "s3-root"
+	storage := config.Default()
+	storage.Spec.MinIO.Storage = "50Gi"
+	for name, tc := range map[string]struct {
+		cfg     config.Platform
+		rolling []string
+	}{
+		"History Server cleaner":  {cleaner, []string{"spark-history"}},
+		"credentials Secret name": {renamed, []string{"minio", "spark-history"}},
+		"MinIO volume size":       {storage, nil},
+	} {
+		got := hashes(tc.cfg)
+		var rolled []string
+		for _, d := range []string{"minio", "spark-history", "spark-operator-controller", "spark-operator-webhook"} {
+			if got[d] != base[d] {
+				rolled = append(rolled, d)
+			}
+		}
+		if strings.Join(rolled, ",") != strings.Join(tc.rolling, ",") {
+			t.Errorf("%s: rolls %v, want %v", name, rolled, tc.rolling)
+		}
 	}
 }

@@ -276,3 +276,72 @@ func IngressPolicy(name, ns string, labels, selector map[string]string, rules ..
 func TCPPort(port int32) networkingv1.NetworkPolicyPort {
 	return networkingv1.NetworkPolicyPort{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(port))}
 }
+
+// RolloutAnnotation carries a pod template's RolloutHash.
+const RolloutAnnotation = "gen.rdspark.dev/config-hash"
+
+// RolloutHash is a digest of what a pod reads from the tree: the data of the
+// rendered ConfigMaps among configMaps that spec mounts or reads env from,
+// and the names of the Secrets it refers to (their content is the cluster's,
+// never rendered). A pod template annotated with it rolls when, and only
+// when, one of those changes; empty when the pod reads none.
+func RolloutHash(spec corev1.PodSpec, configMaps ...*corev1.ConfigMap) string {
+	read := map[string]string{}
+	useConfigMap := func(name string) {
+		for _, cm := range configMaps {
+			if cm.Name != name {
+				continue
+			}
+			for k, v := range cm.Data {
+				read["configmap/"+name+"/"+k] = v
+			}
+		}
+	}
+	useSecret := func(name string) { read["secret/"+name] = "" }
+	for _, v := range spec.Volumes {
+		if v.ConfigMap != nil {
+			useConfigMap(v.ConfigMap.Name)
+		}
+		if v.Secret != nil {
+			useSecret(v.Secret.SecretName)
+		}
+	}
+	for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
+		for _, e := range c.Env {
+			if e.ValueFrom == nil {
+				continue
+			}
+			if r := e.ValueFrom.ConfigMapKeyRef; r != nil {
+				useConfigMap(r.Name)
+			}
+			if r := e.ValueFrom.SecretKeyRef; r != nil {
+				useSecret(r.Name)
+			}
+		}
+		for _, e := range c.EnvFrom {
+			if e.ConfigMapRef != nil {
+				useConfigMap(e.ConfigMapRef.Name)
+			}
+			if e.SecretRef != nil {
+				useSecret(e.SecretRef.Name)
+			}
+		}
+	}
+	if len(read) == 0 {
+		return ""
+	}
+	return Hash(read)
+}
+
+// AnnotateRollout puts RolloutHash on the pod template, when the pod reads
+// anything from the tree.
+func AnnotateRollout(t *corev1.PodTemplateSpec, configMaps ...*corev1.ConfigMap) {
+	h := RolloutHash(t.Spec, configMaps...)
+	if h == "" {
+		return
+	}
+	if t.Annotations == nil {
+		t.Annotations = map[string]string{}
+	}
+	t.Annotations[RolloutAnnotation] = h
+}

@@ -152,8 +152,8 @@ func Component(cfg config.Platform) (component.Component, error) {
 	component.LimitEphemeralStorage(&deployment.Spec.Template.Spec)
 	// Where overlays find heapEnv to set it for their own memory limit.
 	heapEnvIndex := slices.IndexFunc(deployment.Spec.Template.Spec.Containers[0].Env, func(e corev1.EnvVar) bool { return e.Name == heapEnv })
-	// Roll the pod when the configuration changes.
-	deployment.Spec.Template.Annotations = map[string]string{"gen.rdspark.dev/config-hash": component.Hash(configMap.Data)}
+	// Roll the pod when what it reads from the tree changes, and only then.
+	component.AnnotateRollout(&deployment.Spec.Template, configMap)
 
 	service := &corev1.Service{
 		TypeMeta:   component.TypeMeta("v1", "Service"),

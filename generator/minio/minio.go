@@ -115,6 +115,7 @@ func Component(cfg config.Platform) (component.Component, error) {
 		},
 	}
 	component.LimitEphemeralStorage(&deployment.Spec.Template.Spec)
+	component.AnnotateRollout(&deployment.Spec.Template)
 	service := &corev1.Service{
 		TypeMeta:   component.TypeMeta("v1", "Service"),
 		ObjectMeta: component.Meta(Name, ns, labels),
