@@ -273,31 +273,6 @@ func (r *run) root(ctx context.Context) error {
 	return refresh(ctx, r.restCfg)
 }
 
-// InstallObjects are what the argocd step applies for env: the platform
-// namespaces and the built Argo CD overlay (installSource, when set,
-// replacing the upstream install URL, like --argocd-manifests).
-func InstallObjects(ctx context.Context, cfg config.Platform, env, installSource string) ([]*unstructured.Unstructured, error) {
-	cfg.Complete()
-	rendered, err := tree.New(cfg, env)
-	if err != nil {
-		return nil, err
-	}
-	var content []byte
-	if installSource != "" {
-		content, err = readInstall(ctx, installSource)
-	} else {
-		content, err = downloadInstall(ctx, argocd.InstallURL(cfg))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := rendered.UseInstall(argocd.InstallURL(cfg), content); err != nil {
-		return nil, err
-	}
-	argoObjs, namespaceObjs, err := rendered.Install()
-	return append(namespaceObjs, argoObjs...), err
-}
-
 // rootObjects are what bootstrap hands to Argo CD: the project and the root
 // Application; Argo CD syncs everything else from Git.
 func rootObjects(rendered *tree.Tree) ([]*unstructured.Unstructured, error) {

@@ -81,23 +81,6 @@ func Ref(obj *unstructured.Unstructured) string {
 	return obj.GetKind() + "/" + obj.GetName()
 }
 
-// Apply applies objs in dependency order: CustomResourceDefinitions and
-// Namespaces first, then (after the CRDs are Established) everything else in
-// the given order. It returns the objects as the server stored them (or would,
-// on a dry run), in the order applied.
-func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts Options) ([]*unstructured.Unstructured, error) {
-	first, rest := splitFirst(objs)
-	applied, err := a.applyEach(ctx, first, opts)
-	if err != nil {
-		return applied, err
-	}
-	if err := a.waitForKindsOf(ctx, first, rest, opts); err != nil {
-		return applied, err
-	}
-	more, err := a.applyEach(ctx, rest, opts)
-	return append(applied, more...), err
-}
-
 func splitFirst(objs []*unstructured.Unstructured) (first, rest []*unstructured.Unstructured) {
 	for _, o := range objs {
 		switch o.GroupVersionKind().GroupKind() {

@@ -11,11 +11,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// Build runs kustomize build on dir (on disk) and returns its objects.
-func Build(dir string) ([]*unstructured.Unstructured, error) {
-	return BuildFS(filesys.MakeFsOnDisk(), dir)
-}
-
 // BuildFS runs kustomize build on dir of fs (on disk or in memory).
 func BuildFS(fs filesys.FileSystem, dir string) ([]*unstructured.Unstructured, error) {
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())

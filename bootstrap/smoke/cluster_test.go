@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/rdspark/gen/bootstrap/doctor"
 	"github.com/rdspark/gen/bootstrap/kube"
@@ -53,7 +54,7 @@ func applyTree(t *testing.T, restCfg *rest.Config, cfg config.Platform, componen
 		t.Fatal(err)
 	}
 	for _, c := range components {
-		built, err := kustomize.Build(filepath.Join(out, generator.OverlaysDir, cfg.Spec.Environments[0].Name, c))
+		built, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(out, generator.OverlaysDir, cfg.Spec.Environments[0].Name, c))
 		if err != nil {
 			t.Fatal(err)
 		}

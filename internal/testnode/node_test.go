@@ -95,7 +95,7 @@ func TestNodeSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := a.Apply(ctx, objs, kube.Options{Force: true}); err != nil {
+	if _, err := a.ApplyStaged(ctx, objs, kube.Options{Force: true}, 1); err != nil {
 		t.Fatal(err)
 	}
 	waitCurrent := func(objs []*unstructured.Unstructured) {

@@ -300,7 +300,7 @@ func InstallArgoCD(t testing.TB, cfg *rest.Config, installURL string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := a.Apply(ctx, objs, kube.Options{Force: true}); err != nil {
+	if _, err := a.ApplyStaged(ctx, objs, kube.Options{Force: true}, 1); err != nil {
 		t.Fatalf("e2e: install Argo CD: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
 	"github.com/rdspark/gen/bootstrap"
@@ -196,7 +197,7 @@ func assertTreeLive(t *testing.T, env *Env, cfg config.Platform) {
 	}
 	checked := 0
 	for _, c := range components {
-		objs, err := kustomize.Build(filepath.Join(dir, "overlays", "rancher-desktop", c.Name))
+		objs, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(dir, "overlays", "rancher-desktop", c.Name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,8 +15,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/rdspark/gen/bootstrap"
 	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/bootstrap/tree"
+	"github.com/rdspark/gen/generator/argocd"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/internal/testcluster"
 	"github.com/rdspark/gen/internal/upstreamtest"
@@ -141,12 +142,31 @@ func newApplierB(b *testing.B, cluster *testcluster.Cluster) *kube.Applier {
 	return a
 }
 
-// installObjects are exactly what bootstrap's argocd step applies.
+// installObjects are what bootstrap's argocd step applies: the platform
+// namespaces and the built Argo CD overlay, with the pinned install.yaml from
+// the upstream folder in place of its URL (bootstrap's fetch step does the
+// same with what it downloads).
 func installObjects(b *testing.B, cfg config.Platform) []*unstructured.Unstructured {
 	b.Helper()
-	objs, err := bootstrap.InstallObjects(context.Background(), cfg, "rancher-desktop", "")
+	cfg.Complete()
+	rendered, err := tree.New(cfg, "rancher-desktop")
 	if err != nil {
 		b.Fatal(err)
 	}
-	return objs
+	dir, err := upstreamtest.Dir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	install, err := os.ReadFile(filepath.Join(dir, "argo-cd", "v"+cfg.Spec.ArgoCD.Version, "install.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := rendered.UseInstall(argocd.InstallURL(cfg), install); err != nil {
+		b.Fatal(err)
+	}
+	argoObjs, namespaceObjs, err := rendered.Install()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return append(namespaceObjs, argoObjs...)
 }

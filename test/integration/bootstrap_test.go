@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/rdspark/gen/bootstrap"
 	"github.com/rdspark/gen/bootstrap/kube"
@@ -73,7 +74,7 @@ func argoObjects(t *testing.T, cfg config.Platform) []*unstructured.Unstructured
 	}
 	var objs []*unstructured.Unstructured
 	for _, f := range []string{"namespaces", "argocd"} {
-		built, err := kustomize.Build(filepath.Join(dir, "overlays", "rancher-desktop", f))
+		built, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(dir, "overlays", "rancher-desktop", f))
 		if err != nil {
 			t.Fatal(err)
 		}

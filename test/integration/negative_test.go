@@ -35,7 +35,7 @@ func TestChecksCanFail(t *testing.T) {
 			app = o.DeepCopy()
 		}
 	}
-	if _, err := applier.Apply(ctx, first, kube.Options{}); err != nil {
+	if _, err := applier.ApplyStaged(ctx, first, kube.Options{}, 1); err != nil {
 		t.Fatal(err)
 	}
 

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/rdspark/gen/bootstrap/kube"
 	"github.com/rdspark/gen/bootstrap/kustomize"
@@ -174,7 +175,7 @@ func schedulerObjects(t *testing.T, cfg config.Platform, env string) ([]*unstruc
 	}
 	var objs []*unstructured.Unstructured
 	for _, c := range components {
-		built, err := kustomize.Build(filepath.Join(out, generator.OverlaysDir, env, c.Name))
+		built, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(out, generator.OverlaysDir, env, c.Name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -85,10 +85,10 @@ func TestTenantIsolationOnARealAPIServer(t *testing.T) {
 			kinds[o.GetKind()]++
 		}
 	}
-	if _, err := applier.Apply(ctx, first, kube.Options{}); err != nil {
+	if _, err := applier.ApplyStaged(ctx, first, kube.Options{}, 1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := applier.Apply(ctx, rest, kube.Options{}); err != nil {
+	if _, err := applier.ApplyStaged(ctx, rest, kube.Options{}, 1); err != nil {
 		t.Fatal(err)
 	}
 	noWarnings(t, rec, "the tree with tenants")

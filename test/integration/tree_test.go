@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/rdspark/gen/bootstrap/kube"
 	"github.com/rdspark/gen/bootstrap/kustomize"
@@ -67,13 +68,13 @@ func renderedTree(t testing.TB, cfg config.Platform, env string) (overlay, examp
 	}
 	folders = append(folders, "apps", "root")
 	for _, f := range folders {
-		objs, err := kustomize.Build(filepath.Join(out, generator.OverlaysDir, env, f))
+		objs, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(out, generator.OverlaysDir, env, f))
 		if err != nil {
 			t.Fatal(err)
 		}
 		overlay = append(overlay, objs...)
 	}
-	examples, err = kustomize.Build(filepath.Join(out, generator.ExamplesDir))
+	examples, err = kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(out, generator.ExamplesDir))
 	if err != nil {
 		// examples/ has no kustomization: read the files directly.
 		examples = readExamples(t, filepath.Join(out, generator.ExamplesDir))
@@ -164,7 +165,7 @@ func proveTree(t *testing.T, cfg config.Platform, env string) {
 			rest = append(rest, o)
 		}
 	}
-	if _, err := applier.Apply(ctx, first, kube.Options{}); err != nil {
+	if _, err := applier.ApplyStaged(ctx, first, kube.Options{}, 1); err != nil {
 		t.Fatal(err)
 	}
 	noWarnings(t, rec, "namespaces and CRDs")
@@ -203,7 +204,7 @@ func proveTree(t *testing.T, cfg config.Platform, env string) {
 	// the same managed fields. (The API server bumps resourceVersion on a
 	// no-op apply of some kinds, PersistentVolumeClaims here, without
 	// changing anything else; that is logged, not failed.)
-	again, err := applier.Apply(ctx, overlay, kube.Options{})
+	again, err := applier.ApplyStaged(ctx, overlay, kube.Options{}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/rdspark/gen/bootstrap"
 	"github.com/rdspark/gen/bootstrap/kustomize"
@@ -102,7 +103,7 @@ func renderStore(t testing.TB, cfg config.Platform, component string) store {
 		t.Fatal(err)
 	}
 	env := cfg.Spec.Environments[0].Name
-	objs, err := kustomize.Build(filepath.Join(out, generator.OverlaysDir, env, component))
+	objs, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(out, generator.OverlaysDir, env, component))
 	if err != nil {
 		t.Fatalf("kustomize build overlays/%s/%s: %v", env, component, err)
 	}

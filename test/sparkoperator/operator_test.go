@@ -31,6 +31,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/rdspark/gen/bootstrap/kube"
 	"github.com/rdspark/gen/bootstrap/kustomize"
@@ -223,7 +224,7 @@ func renderTree(t *testing.T, src string) renderedTree {
 		if _, err := os.Stat(dir); folder == "tenants" && os.IsNotExist(err) {
 			continue // rendered only when there are tenants
 		}
-		objs, err := kustomize.Build(dir)
+		objs, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +348,7 @@ func run(t *testing.T, bin string, tr renderedTree) (f findings) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := applier.Apply(ctx, tr.objs, kube.Options{}); err != nil {
+	if _, err := applier.ApplyStaged(ctx, tr.objs, kube.Options{}, 1); err != nil {
 		t.Fatalf("apply the rendered tree: %v", err)
 	}
 
@@ -463,7 +464,7 @@ func run(t *testing.T, bin string, tr renderedTree) (f findings) {
 	}
 
 	// The example itself, as a user applies it.
-	if _, err := applier.Apply(ctx, tr.examples, kube.Options{}); err != nil {
+	if _, err := applier.ApplyStaged(ctx, tr.examples, kube.Options{}, 1); err != nil {
 		f.add("apply examples/: %v", err)
 		return f
 	}

@@ -48,7 +48,7 @@ func TestSmokeSubmissionFailsThroughTheRealOperator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := applier.Apply(ctx, tr.objs, kube.Options{}); err != nil {
+	if _, err := applier.ApplyStaged(ctx, tr.objs, kube.Options{}, 1); err != nil {
 		t.Fatalf("apply the rendered tree: %v", err)
 	}
 	waitDiscovery(t, cs, tr.objs)
