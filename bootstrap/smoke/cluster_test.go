@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,17 +22,15 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/rdspark/gen/bootstrap/doctor"
 	"github.com/rdspark/gen/bootstrap/kube"
-	"github.com/rdspark/gen/bootstrap/kustomize"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/image"
 	"github.com/rdspark/gen/generator/s3"
-	"github.com/rdspark/gen/generator/tree"
 	"github.com/rdspark/gen/internal/testcluster"
+	"github.com/rdspark/gen/internal/testtree"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
@@ -41,23 +38,13 @@ import (
 // first environment, as Argo CD would sync them.
 func applyTree(t *testing.T, restCfg *rest.Config, cfg config.Platform, components ...string) {
 	t.Helper()
-	ms, err := generator.Render(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	if _, err := tree.Write(out, generator.Roots, ms); err != nil {
-		t.Fatal(err)
-	}
+	out := testtree.Write(t, cfg)
 	a, err := kube.NewApplier(restCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range components {
-		built, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(out, generator.OverlaysDir, cfg.Spec.Environments[0].Name, c))
-		if err != nil {
-			t.Fatal(err)
-		}
+		built := testtree.Build(t, out, generator.OverlaysDir, cfg.Spec.Environments[0].Name, c)
 		if _, err := a.ApplyStaged(context.Background(), built, kube.Options{Force: true}, 4); err != nil {
 			t.Fatalf("apply %s: %v", c, err)
 		}

@@ -22,16 +22,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/rdspark/gen/bootstrap"
 	"github.com/rdspark/gen/bootstrap/kube"
-	"github.com/rdspark/gen/bootstrap/kustomize"
-	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/config"
-	"github.com/rdspark/gen/generator/tree"
 	"github.com/rdspark/gen/internal/testcluster"
 	"github.com/rdspark/gen/internal/testnode"
+	"github.com/rdspark/gen/internal/testtree"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
@@ -64,20 +61,10 @@ func bootstrapOptions(cluster *testcluster.Cluster, cfg config.Platform, out *by
 // overlay (from the loopback upstream) plus the namespaces.
 func argoObjects(t *testing.T, cfg config.Platform) []*unstructured.Unstructured {
 	t.Helper()
-	ms, err := generator.Render(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if _, err := tree.Write(dir, generator.Roots, ms); err != nil {
-		t.Fatal(err)
-	}
+	dir := testtree.Write(t, cfg)
 	var objs []*unstructured.Unstructured
 	for _, f := range []string{"namespaces", "argocd"} {
-		built, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(dir, "overlays", "rancher-desktop", f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		built := testtree.Build(t, dir, "overlays", "rancher-desktop", f)
 		objs = append(objs, built...)
 	}
 	return objs

@@ -19,16 +19,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/rdspark/gen/bootstrap/kube"
-	"github.com/rdspark/gen/bootstrap/kustomize"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/sparkoperator"
-	"github.com/rdspark/gen/generator/tree"
 	"github.com/rdspark/gen/internal/testcluster"
 	"github.com/rdspark/gen/internal/testnode"
+	"github.com/rdspark/gen/internal/testtree"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
@@ -161,24 +159,14 @@ func environment(cfg config.Platform, name string) (config.Environment, bool) {
 // webhook).
 func schedulerObjects(t *testing.T, cfg config.Platform, env string) ([]*unstructured.Unstructured, []*corev1.Pod) {
 	t.Helper()
-	ms, err := generator.Render(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	if _, err := tree.Write(out, generator.Roots, ms); err != nil {
-		t.Fatal(err)
-	}
+	out := testtree.Write(t, cfg)
 	components, err := generator.Components(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var objs []*unstructured.Unstructured
 	for _, c := range components {
-		built, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(out, generator.OverlaysDir, env, c.Name))
-		if err != nil {
-			t.Fatal(err)
-		}
+		built := testtree.Build(t, out, generator.OverlaysDir, env, c.Name)
 		for _, o := range built {
 			switch {
 			case o.GetKind() == "MutatingWebhookConfiguration" || o.GetKind() == "ValidatingWebhookConfiguration":

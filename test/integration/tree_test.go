@@ -19,8 +19,8 @@ import (
 	"github.com/rdspark/gen/bootstrap/kustomize"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/config"
-	"github.com/rdspark/gen/generator/tree"
 	"github.com/rdspark/gen/internal/testcluster"
+	"github.com/rdspark/gen/internal/testtree"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
@@ -50,14 +50,7 @@ func (w *warnings) take() []string {
 // the root Application), and the examples.
 func renderedTree(t testing.TB, cfg config.Platform, env string) (overlay, examples []*unstructured.Unstructured) {
 	t.Helper()
-	ms, err := generator.Render(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	if _, err := tree.Write(out, generator.Roots, ms); err != nil {
-		t.Fatal(err)
-	}
+	out := testtree.Write(t, cfg)
 	components, err := generator.Components(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -68,10 +61,7 @@ func renderedTree(t testing.TB, cfg config.Platform, env string) (overlay, examp
 	}
 	folders = append(folders, "apps", "root")
 	for _, f := range folders {
-		objs, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(out, generator.OverlaysDir, env, f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		objs := testtree.Build(t, out, generator.OverlaysDir, env, f)
 		overlay = append(overlay, objs...)
 	}
 	examples, err = kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(out, generator.ExamplesDir))

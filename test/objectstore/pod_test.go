@@ -24,8 +24,8 @@ import (
 	"github.com/rdspark/gen/bootstrap/kustomize"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/config"
-	"github.com/rdspark/gen/generator/tree"
 	"github.com/rdspark/gen/internal/testproc"
+	"github.com/rdspark/gen/internal/testtree"
 )
 
 // buildCommand is what a developer runs when a binary is missing.
@@ -94,14 +94,7 @@ type store struct {
 func renderStore(t testing.TB, cfg config.Platform, component string) store {
 	t.Helper()
 	cfg.Complete() // as Render does, so the test reads the values it renders
-	ms, err := generator.Render(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	if _, err := tree.Write(out, generator.Roots, ms); err != nil {
-		t.Fatal(err)
-	}
+	out := testtree.Write(t, cfg)
 	env := cfg.Spec.Environments[0].Name
 	objs, err := kustomize.BuildFS(filesys.MakeFsOnDisk(), filepath.Join(out, generator.OverlaysDir, env, component))
 	if err != nil {

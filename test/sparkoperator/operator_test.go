@@ -38,10 +38,10 @@ import (
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/sparkoperator"
-	"github.com/rdspark/gen/generator/tree"
 	"github.com/rdspark/gen/internal/testcluster"
 	"github.com/rdspark/gen/internal/testnetns"
 	"github.com/rdspark/gen/internal/testproc"
+	"github.com/rdspark/gen/internal/testtree"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
@@ -209,14 +209,7 @@ func renderTree(t *testing.T, src string) renderedTree {
 	if v := "v" + strings.TrimPrefix(cfg.Spec.SparkOperator.Version, "v"); v != operatorVersion {
 		t.Fatalf("the config pins Spark Operator %s, the test builds and runs %s: update operatorVersion here and VERSION in hack/sparkoperator/build.sh", v, operatorVersion)
 	}
-	ms, err := generator.Render(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	if _, err := tree.Write(out, generator.Roots, ms); err != nil {
-		t.Fatal(err)
-	}
+	out := testtree.Write(t, cfg)
 	var tr renderedTree
 	env := cfg.EnvironmentNames()[0]
 	for _, folder := range []string{"namespaces", "spark-crds", sparkoperator.Name, "spark-jobs", "tenants"} {
