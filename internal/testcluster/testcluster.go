@@ -61,6 +61,25 @@ func WithControllerManager(controllers ...string) Option {
 	}
 }
 
+// WorkloadControllers are the kube-controller-manager controllers that, next
+// to the real scheduler (WithScheduler) and a kubelet (internal/testnode's
+// kubelet mode), turn rendered workloads into pods and report their
+// readiness the way a real cluster does. Not node-lifecycle: it would evict
+// the pods of a node without kubelet heartbeats.
+func WorkloadControllers() []string {
+	return []string{
+		"deployment-controller", "replicaset-controller", "statefulset-controller", "job-controller",
+		// The ServiceAccount admission plugin stays on with these, as in a
+		// real cluster: a pod naming a ServiceAccount the tree lacks is
+		// refused.
+		"serviceaccount-controller", "serviceaccount-token-controller",
+		"namespace-controller", "garbage-collector-controller",
+		// Binds a claim to the volume the kubelet's local-path provisioner
+		// creates once the scheduler has chosen the node.
+		"persistentvolume-binder-controller",
+	}
+}
+
 // WithScheduler also runs the real kube-scheduler with its default profile,
 // so pods get bound to nodes by the same filters (resources, taints, volume
 // binding) as on a real cluster, and pods that fit nowhere stay Pending with

@@ -9,8 +9,9 @@
 // StartKubelet is for a control plane that runs the real kube-scheduler
 // (testcluster.WithScheduler) and the real workload controllers of
 // kube-controller-manager (deployment, replicaset, statefulset, job,
-// persistentvolume-binder, ...). It plays only the kubelet of one node, and
-// k3s's local-path provisioner: it registers a Node whose capacity is an
+// persistentvolume-binder, ...: testcluster.WorkloadControllers). It plays
+// only the kubelet of one node, k3s's local-path provisioner, and Traefik's
+// Ingress status: it registers a Node whose capacity is an
 // environment's (config.Capacity), runs k3s's system pods on it
 // (budget.K3sSystemPods, as pods, so the scheduler counts them), and reports
 // the pods that the scheduler binds to it as running and ready (a Job's pods

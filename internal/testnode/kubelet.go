@@ -12,7 +12,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -71,7 +73,7 @@ type KubeletOptions struct {
 	SystemPods []budget.Item
 }
 
-// Kubelet plays the kubelet (and k3s's local-path provisioner) of one node
+// Kubelet plays the kubelet (and k3s's local-path provisioner and Traefik) of one node
 // in a cluster where the real kube-scheduler binds pods and the real
 // kube-controller-manager runs the workload controllers. It
 //
@@ -93,7 +95,9 @@ type KubeletOptions struct {
 //   - provisions a PersistentVolume for a claim of the local-path class once
 //     the scheduler has chosen this node for it and the PV controller has
 //     asked rancher.io/local-path for a volume, so volume binding completes
-//     as on k3s (the real PV controller binds the claim).
+//     as on k3s (the real PV controller binds the claim);
+//   - gives every Ingress the node's address (127.0.0.1), as k3s's Traefik
+//     does.
 //
 // A pod bound to no node is never touched: the scheduler's verdict stands.
 // Nothing is executed: images are not pulled, probes are not run, volumes
@@ -103,9 +107,10 @@ type Kubelet struct {
 	name string
 	cs   kubernetes.Interface
 
-	pods  cache.Indexer
-	pvcs  cache.Indexer
-	queue workqueue.TypedRateLimitingInterface[kubeletKey]
+	pods      cache.Indexer
+	pvcs      cache.Indexer
+	ingresses cache.Indexer
+	queue     workqueue.TypedRateLimitingInterface[kubeletKey]
 
 	mu     sync.Mutex
 	nextIP int
@@ -113,7 +118,7 @@ type Kubelet struct {
 }
 
 type kubeletKey struct {
-	kind string // "Pod" or "PersistentVolumeClaim"
+	kind string // "Pod", "PersistentVolumeClaim" or "Ingress"
 	key  string // namespace/name
 }
 
@@ -190,6 +195,7 @@ func StartKubelet(t testing.TB, cs kubernetes.Interface, opts KubeletOptions) *K
 	}
 	k.pods = watch("Pod", podFactory.Core().V1().Pods().Informer())
 	k.pvcs = watch("PersistentVolumeClaim", factory.Core().V1().PersistentVolumeClaims().Informer())
+	k.ingresses = watch("Ingress", factory.Networking().V1().Ingresses().Informer())
 	podFactory.Start(ctx.Done())
 	factory.Start(ctx.Done())
 	running = true
@@ -373,6 +379,8 @@ func (k *Kubelet) processNext(ctx context.Context, t testing.TB) bool {
 	switch key.kind {
 	case "Pod":
 		err = k.syncPod(ctx, key.key)
+	case "Ingress":
+		err = k.syncIngress(ctx, key.key)
 	default:
 		err = k.syncClaim(ctx, key.key)
 	}
@@ -573,6 +581,28 @@ func (k *Kubelet) syncClaim(ctx context.Context, key string) error {
 	if apierrors.IsAlreadyExists(err) {
 		return nil
 	}
+	return err
+}
+
+// syncIngress plays Traefik, which k3s (and so Rancher Desktop) runs by
+// default behind its service load balancer: every Ingress gets the node's
+// address in its status, which Argo CD's health check for Ingresses waits
+// for.
+func (k *Kubelet) syncIngress(ctx context.Context, key string) error {
+	obj, exists, err := k.ingresses.GetByKey(key)
+	if err != nil || !exists {
+		return err
+	}
+	ing := obj.(*networkingv1.Ingress)
+	if ing.DeletionTimestamp != nil {
+		return nil
+	}
+	want := ing.DeepCopy()
+	ingressAddressed(want)
+	if apiequality.Semantic.DeepEqual(want.Status, ing.Status) {
+		return nil
+	}
+	_, err = k.cs.NetworkingV1().Ingresses(ing.Namespace).UpdateStatus(ctx, want, metav1.UpdateOptions{})
 	return err
 }
 

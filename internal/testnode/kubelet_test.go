@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,14 +27,14 @@ import (
 // TestKubelet runs the kubelet mode under the real scheduler and workload
 // controllers: the node offers exactly its capacity less k3s's system pods,
 // a replica that does not fit stays Pending with the scheduler's reason, a
-// deleted pod goes away and is replaced, and a Job completes.
+// deleted pod goes away and is replaced, a Job completes, and an Ingress
+// gets the node's address as from k3s's Traefik.
 func TestKubelet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the test control plane; skipped under -short")
 	}
 	c := testcluster.Start(t,
-		testcluster.WithControllerManager("deployment-controller", "replicaset-controller", "job-controller",
-			"serviceaccount-controller", "serviceaccount-token-controller", "garbage-collector-controller"),
+		testcluster.WithControllerManager(testcluster.WorkloadControllers()...),
 		testcluster.WithScheduler())
 	cs := kubernetes.NewForConfigOrDie(c.RestConfig())
 	capacity := config.Capacity{CPU: "2", Memory: "4Gi"}
@@ -145,6 +146,24 @@ func TestKubelet(t *testing.T) {
 			return c.Type == batchv1.JobComplete && c.Status == corev1.ConditionTrue
 		})
 		return complete, fmt.Sprintf("succeeded %d, conditions %v", live.Status.Succeeded, live.Status.Conditions)
+	})
+
+	ing := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: "ui", Namespace: "work"},
+		Spec: networkingv1.IngressSpec{DefaultBackend: &networkingv1.IngressBackend{
+			Service: &networkingv1.IngressServiceBackend{Name: "ui", Port: networkingv1.ServiceBackendPort{Number: 80}},
+		}},
+	}
+	if _, err := cs.NetworkingV1().Ingresses("work").Create(ctx, ing, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the Ingress addressed", func() (bool, string) {
+		live, err := cs.NetworkingV1().Ingresses("work").Get(ctx, "ui", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		lb := live.Status.LoadBalancer.Ingress
+		return len(lb) == 1 && lb[0].IP == "127.0.0.1", fmt.Sprintf("load balancer status %v", lb)
 	})
 }
 

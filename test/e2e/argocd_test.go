@@ -15,8 +15,9 @@ import (
 )
 
 // smokeApp is a tiny kustomize folder: a Namespace, a ConfigMap and a
-// Deployment (which only turns Healthy because the node simulator reports it
-// rolled out).
+// Deployment (which only turns Healthy once the real scheduler has bound its
+// two pods to the test node, the kubelet stand-in has reported them ready
+// and the real deployment controller has counted them).
 var smokeApp = map[string]string{
 	"kustomization.yaml": `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
@@ -68,7 +69,8 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 
 // TestArgoCDSyncsAnApplication proves the harness: a real Argo CD, driven by
 // Git over HTTP, syncs a kustomize folder into the test cluster, reports it
-// Healthy once the node simulator has "run" its Deployment, and prunes what a
+// Healthy once its Deployment's pods are scheduled and "run" (testnode's
+// kubelet mode), and prunes what a
 // later commit removes.
 func TestArgoCDSyncsAnApplication(t *testing.T) {
 	began := time.Now()
@@ -97,7 +99,7 @@ func TestArgoCDSyncsAnApplication(t *testing.T) {
 		t.Errorf("Deployment smoke/smoke tracking-id annotation = %q, want %q", got, want)
 	}
 	if dep.Status.AvailableReplicas != 2 {
-		t.Errorf("Deployment smoke/smoke: %d available replicas, want 2 (from the node simulator)", dep.Status.AvailableReplicas)
+		t.Errorf("Deployment smoke/smoke: %d available replicas, want 2 (the deployment controller's count of the pods the kubelet reports ready)", dep.Status.AvailableReplicas)
 	}
 	if _, err := env.Client.CoreV1().ConfigMaps("smoke").Get(ctx, "smoke-config", metav1.GetOptions{}); err != nil {
 		t.Fatalf("ConfigMap smoke/smoke-config not synced: %v", err)

@@ -7,28 +7,26 @@
 // on their PATH, redis from Debian's redis-server, and Git served over HTTP
 // on loopback by `git http-backend`.
 //
-// # No kubelet: the test plays the node
+// # The node: a real scheduler, a played kubelet
 //
-// Nothing runs pods here: there is no kubelet, scheduler, container runtime
-// or workload controller. kube-controller-manager runs only the namespace and
-// garbage-collector controllers, which do not fight the test, so that pruned
-// namespaces and the objects they own really go away. A node simulator (internal/testnode,
-// StartNode) watches Deployments, StatefulSets, Jobs, PersistentVolumeClaims
-// and Ingresses in every namespace and marks them ready, complete, bound and
-// addressed through their status subresources, with the fields the real
-// kubelet, controllers, volume provisioner and Traefik would write
-// (observedGeneration, updated/ready/available replicas, conditions). The API
-// server and Argo CD stay real: sync waves, health gating and pruning run
-// for real against that status.
-//
-// internal/testnode has a second, more honest mode, StartKubelet, for a
-// cluster that also runs the real kube-scheduler (testcluster.WithScheduler)
-// and the real workload controllers: there only the kubelet is faked (no
-// container runtime, no probes: a pod bound to the node is reported running
-// and ready at once), while placement against the environment's capacity,
-// Pending pods with the scheduler's reason (testnode.PendingPods) and the
-// readiness of Deployments and Jobs are real (test/integration,
-// TestSchedulerFitsThePlatform).
+// The control plane runs the real kube-scheduler and the workload
+// controllers of kube-controller-manager (testcluster.WorkloadControllers:
+// deployment, replicaset, statefulset, job, serviceaccount, namespace,
+// garbage collector, persistent-volume binder). There is no container
+// runtime here, so the one node is played by internal/testnode's kubelet
+// mode (StartKubelet): a Node with Rancher Desktop's default capacity (2
+// CPUs, 4Gi: NodeCapacity, the default environment's), k3s's coredns and
+// metrics-server running on it as pods, and every pod the scheduler binds
+// to it reported running and ready (a Job's pod, succeeded); claims of k3s's
+// local-path class get a volume once the scheduler has chosen the node, and
+// Ingresses get the node's address as from Traefik. Everything between Git
+// and that node is real: Argo CD's sync waves and health checks read the
+// status that the real controllers write from the pods, and whether each pod
+// fits is the scheduler's call. A pod that fits nowhere stays Pending with
+// the scheduler's reason, and a test waiting for an Application (WaitApp,
+// AwaitApp) names it: TestPlatformSyncsThroughGit proves that with a config
+// that claims more than the node has, and checks that the requests of the
+// running pods are exactly gen's budget.
 //
 // # Isolation
 //
@@ -57,18 +55,21 @@
 // # What runs for real, and the fakes that remain
 //
 // This is the one list of what the tests simulate instead of running. Real,
-// driven by the rendered objects: kube-apiserver, etcd, kube-controller-manager
-// (internal/testcluster), Argo CD's application controller and repo-server
-// (here), the MinIO server, mc and SeaweedFS's weed with the rendered bucket
-// Jobs' scripts (test/objectstore), and the Spark Operator's controller and
+// driven by the rendered objects: kube-apiserver, etcd,
+// kube-controller-manager and kube-scheduler (internal/testcluster), Argo
+// CD's application controller and repo-server (here), the MinIO server, mc
+// and SeaweedFS's weed with the rendered bucket Jobs' scripts
+// (test/objectstore), and the Spark Operator's controller and
 // webhook (test/sparkoperator: the rendered args and env, each as its
 // rendered ServiceAccount through a TokenRequest token, the webhook called by
 // kube-apiserver through endpoint routing inside a private network
 // namespace). What remains simulated, and what is checked instead:
 //
-//   - The kubelet and container runtime: the node simulator above marks
-//     workloads ready. Instead, every pod template is evaluated with the Pod
-//     Security Admission library and admitted by the real API server
+//   - The kubelet and container runtime: the kubelet stand-in above reports
+//     bound pods running without starting them, so probes, image pulls,
+//     mounts and missing Secrets are not exercised by the e2e. Instead,
+//     every pod template is evaluated with the Pod Security Admission
+//     library and admitted by the real API server
 //     (test/integration), and the programs themselves run as local processes
 //     from the rendered args where they can be built here. Argo CD's own
 //     processes are tied to their workloads where it matters: during gen

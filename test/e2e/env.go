@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/internal/testcluster"
 	"github.com/rdspark/gen/internal/testnode"
 	"github.com/rdspark/gen/internal/upstreamtest"
@@ -29,14 +31,17 @@ import (
 // (StartArgoCD), so a test can install Argo CD's CRDs and config its own way
 // (InstallArgoCD, or gen bootstrap) before the controller starts.
 type Env struct {
-	// Cluster is etcd + kube-apiserver + kube-controller-manager running
-	// only the namespace and garbage-collector controllers.
+	// Cluster is etcd + kube-apiserver + kube-scheduler +
+	// kube-controller-manager running the workload controllers
+	// (testcluster.WorkloadControllers).
 	Cluster    *testcluster.Cluster
 	RestConfig *rest.Config
 	Client     kubernetes.Interface
 	Dynamic    dynamic.Interface
-	// Node marks workloads ready (see Node).
-	Node *testnode.Node
+	// Kubelet plays the one node, sized like Rancher Desktop's default VM
+	// (the default environment's capacity), with k3s's system pods on it:
+	// it runs (reports running) the pods the scheduler binds to it.
+	Kubelet *testnode.Kubelet
 	// Git serves repositories over HTTP on loopback.
 	Git *GitServer
 	// Redis is redis-server's address (host:port).
@@ -62,9 +67,10 @@ func RequireE2E(t testing.TB) {
 	}
 }
 
-// Start brings up the environment for the test: the control plane, the node
-// simulator, redis, the Git server and the upstream file server. Everything
-// is stopped when the test ends.
+// Start brings up the environment for the test: the control plane with the
+// real scheduler and workload controllers, a Rancher-Desktop-sized node,
+// redis, the Git server and the upstream file server. Everything is stopped
+// when the test ends.
 func Start(t testing.TB) *Env {
 	t.Helper()
 	RequireE2E(t)
@@ -77,15 +83,21 @@ func Start(t testing.TB) *Env {
 	t.Cleanup(up.Close)
 
 	e := &Env{UpstreamURL: up.URL, ArgoCDInstallURL: up.URL + ArgoCDInstallPath(ArgoCDVersion)}
-	e.Cluster = testcluster.Start(t, testcluster.WithControllerManager("namespace-controller", "garbage-collector-controller"))
+	e.Cluster = testcluster.Start(t,
+		testcluster.WithControllerManager(testcluster.WorkloadControllers()...),
+		testcluster.WithScheduler())
 	e.RestConfig = e.Cluster.RestConfig()
 	e.Client = kubernetes.NewForConfigOrDie(e.RestConfig)
 	e.Dynamic = dynamic.NewForConfigOrDie(e.RestConfig)
-	e.Node = testnode.StartNode(t, e.Client)
+	e.Kubelet = testnode.StartKubelet(t, e.Client, testnode.KubeletOptions{Capacity: NodeCapacity})
 	e.Redis = StartRedis(t)
 	e.Git = StartGitServer(t)
 	return e
 }
+
+// NodeCapacity is the test node's CPU and memory: the default environment's,
+// Rancher Desktop's default VM (config.RancherDesktopCapacity).
+var NodeCapacity = config.DefaultEnvironment().Capacity
 
 // InstallArgoCD installs Argo CD's CRDs, config objects and the default
 // AppProject from ArgoCDInstallURL (see the package function).
@@ -201,19 +213,38 @@ func appStateOf(app *unstructured.Unstructured) AppState {
 }
 
 // WaitApp polls the Application name until cond holds and returns its
-// state; it fails the test with the last state seen after timeout.
+// state; after timeout it fails the test with the last state seen and the
+// pods that the scheduler left Pending (see AwaitApp).
 func (e *Env) WaitApp(t testing.TB, name string, timeout time.Duration, cond func(AppState) bool) AppState {
 	t.Helper()
+	state, err := e.AwaitApp(context.Background(), name, timeout, cond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return state
+}
+
+// AwaitApp polls the Application name until cond holds and returns its
+// state. After timeout, the error names the last state seen and every pod
+// the scheduler left Pending, with its reason ("ns/pod: Unschedulable: 0/1
+// nodes are available: 1 Insufficient memory."): an Application that never
+// becomes Healthy because a pod does not fit on the laptop-sized node says
+// which pod and why.
+func (e *Env) AwaitApp(ctx context.Context, name string, timeout time.Duration, cond func(AppState) bool) (AppState, error) {
 	var last AppState
 	var lastErr error
-	err := Poll(context.Background(), timeout, 250*time.Millisecond, func(ctx context.Context) (bool, error) {
+	err := Poll(ctx, timeout, 250*time.Millisecond, func(ctx context.Context) (bool, error) {
 		last, lastErr = e.AppState(ctx, name)
 		return lastErr == nil && cond(last), nil
 	})
-	if err != nil {
-		t.Fatalf("e2e: Application %s: condition not met within %s: last state: %s (read error: %v)", name, timeout, last, lastErr)
+	if err == nil {
+		return last, nil
 	}
-	return last
+	msg := fmt.Sprintf("e2e: Application %s: condition not met within %s: last state: %s (read error: %v)", name, timeout, last, lastErr)
+	if pending := testnode.PendingPods(context.Background(), e.Client); len(pending) > 0 {
+		msg += "\npods Pending on the " + string(NodeCapacity.CPU) + " CPU / " + string(NodeCapacity.Memory) + " node:\n  " + strings.Join(pending, "\n  ")
+	}
+	return last, errors.New(msg)
 }
 
 // RefreshApp asks the controller to re-read Git now and regenerate the

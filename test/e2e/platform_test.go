@@ -79,13 +79,14 @@ func waitAllSynced(t *testing.T, env *Env, rev string, timeout time.Duration) ti
 // repo-server, built from argo-cd at the default pin, ArgoCDVersion) syncs the platform from a real Git
 // server; every later change is a commit, and drift heals itself.
 //
-// The API server is real (kube-apiserver + etcd; kube-controller-manager runs
-// only the namespace and garbage-collector controllers). No kubelet runs, so
-// the test plays the node (internal/testnode, started by Start): it marks Deployments and
-// StatefulSets ready, Jobs complete, PersistentVolumeClaims bound and
-// Ingresses addressed through their status subresources, as kubelet, the
-// controllers, a provisioner and Traefik would. That lets sync waves and
-// health gating run for real.
+// The control plane is real: kube-apiserver, etcd, kube-scheduler and
+// kube-controller-manager with the workload controllers. Only the kubelet is
+// played (internal/testnode's kubelet mode, started by Start): the node has
+// Rancher Desktop's default 2 CPUs and 4Gi, k3s's system pods run on it, and
+// the pods the scheduler binds to it are reported running (a Job's,
+// succeeded). So sync waves, health gating, and whether the platform fits on
+// the laptop run for real; a pod that does not fit stays Pending and is
+// named (step 5).
 func TestPlatformSyncsThroughGit(t *testing.T) {
 	RequireE2E(t)
 	env := Start(t)
@@ -122,6 +123,7 @@ func TestPlatformSyncsThroughGit(t *testing.T) {
 	// goal there is 30 s): the wait above only bounds a hang.
 	t.Logf("figure: end of bootstrap -> every Application Synced: %s", toSynced.Round(100*time.Millisecond))
 	assertTreeLive(t, env, cfg)
+	assertPodsFitTheBudget(t, env, cfg)
 	assertWebhookCABundleIgnored(t, env)
 
 	// 3. Change the config: History Server memory, one more job namespace,
@@ -168,6 +170,11 @@ func TestPlatformSyncsThroughGit(t *testing.T) {
 	if err != nil {
 		t.Errorf("self-heal did not restore the deleted ConfigMap and the edited Service: %v\n%s\n%s", err, env.DumpApp("spark-history"), env.DumpApp("minio"))
 	}
+
+	// 5. A pod that fits nowhere: the sync goes through, the pod stays
+	// Pending, and the wait for Healthy names it with the scheduler's
+	// reason; the config that fits converges again.
+	assertUnschedulableIsNamed(t, env, repo, changed)
 }
 
 var (

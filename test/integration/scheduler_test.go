@@ -30,21 +30,6 @@ import (
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
-// schedulerControllers are the kube-controller-manager controllers that turn
-// the rendered workloads into pods and report their readiness, next to the
-// real scheduler. Not node-lifecycle: it would evict the pods of a node
-// without kubelet heartbeats.
-var schedulerControllers = []string{
-	"deployment-controller", "replicaset-controller", "statefulset-controller", "job-controller",
-	// The ServiceAccount admission plugin stays on with these, as in a
-	// real cluster: a pod naming a ServiceAccount the tree lacks is refused.
-	"serviceaccount-controller", "serviceaccount-token-controller",
-	"namespace-controller", "garbage-collector-controller",
-	// Binds MinIO's claim to the volume the kubelet's local-path
-	// provisioner creates once the scheduler has chosen the node.
-	"persistentvolume-binder-controller",
-}
-
 // schedulerTimeout bounds the wait for every pod; measured all-Ready is
 // around BENCHMARKS.md's figure, the rest is margin for a loaded machine.
 const schedulerTimeout = 3 * time.Minute
@@ -245,7 +230,7 @@ func sparkPodsOf(t *testing.T, app *sparkoperator.SparkApplication) []*corev1.Po
 // API server's CRD handling.
 func runPlatform(t *testing.T, capacity config.Capacity, objs []*unstructured.Unstructured, example []*corev1.Pod) (cs kubernetes.Interface, elapsed func() time.Duration) {
 	t.Helper()
-	cluster := testcluster.Start(t, testcluster.WithControllerManager(schedulerControllers...), testcluster.WithScheduler())
+	cluster := testcluster.Start(t, testcluster.WithControllerManager(testcluster.WorkloadControllers()...), testcluster.WithScheduler())
 	cs = kubernetes.NewForConfigOrDie(cluster.RestConfig())
 	testnode.StartKubelet(t, cs, testnode.KubeletOptions{Capacity: capacity})
 	t.Cleanup(func() {
