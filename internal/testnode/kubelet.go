@@ -54,6 +54,13 @@ const (
 	annStorageProvisioner = "volume.kubernetes.io/storage-provisioner"
 	annProvisionedBy      = "pv.kubernetes.io/provisioned-by"
 
+	// TraefikIngressClass and TraefikController are the IngressClass k3s's
+	// bundled Traefik chart registers (release name traefik; the chart's
+	// IngressClass template names the controller traefik.io/ingress-controller
+	// and makes it the default class, ingressClass.isDefaultClass: true).
+	TraefikIngressClass = "traefik"
+	TraefikController   = "traefik.io/ingress-controller"
+
 	// podCIDRPrefix is k3s's default cluster CIDR (10.42.0.0/16): pod IPs
 	// look like a k3s node's.
 	podCIDRPrefix = "10.42.0."
@@ -169,6 +176,9 @@ func StartKubelet(t testing.TB, cs kubernetes.Interface, opts KubeletOptions) *K
 	if err := k.ensureStorageClass(ctx); err != nil {
 		t.Fatalf("kubelet: %v", err)
 	}
+	if err := k.ensureIngressClass(ctx); err != nil {
+		t.Fatalf("kubelet: %v", err)
+	}
 	if err := k.register(ctx, cpu, memory); err != nil {
 		t.Fatalf("kubelet: register node %s: %v", k.name, err)
 	}
@@ -236,6 +246,24 @@ func (k *Kubelet) ensureStorageClass(ctx context.Context) error {
 	_, err := k.cs.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create StorageClass %s: %w", sc.Name, err)
+	}
+	return nil
+}
+
+// ensureIngressClass creates the IngressClass that k3s's Traefik chart
+// installs, so that Ingresses of class traefik (gen's rancher-desktop
+// default) name one that exists, as gen bootstrap's preflight checks.
+func (k *Kubelet) ensureIngressClass(ctx context.Context) error {
+	ic := &networkingv1.IngressClass{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        TraefikIngressClass,
+			Annotations: map[string]string{networkingv1.AnnotationIsDefaultIngressClass: "true"},
+		},
+		Spec: networkingv1.IngressClassSpec{Controller: TraefikController},
+	}
+	_, err := k.cs.NetworkingV1().IngressClasses().Create(ctx, ic, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create IngressClass %s: %w", ic.Name, err)
 	}
 	return nil
 }

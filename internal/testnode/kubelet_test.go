@@ -150,12 +150,15 @@ func TestKubelet(t *testing.T) {
 
 	ing := &networkingv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{Name: "ui", Namespace: "work"},
-		Spec: networkingv1.IngressSpec{DefaultBackend: &networkingv1.IngressBackend{
+		Spec: networkingv1.IngressSpec{IngressClassName: ptr.To(TraefikIngressClass), DefaultBackend: &networkingv1.IngressBackend{
 			Service: &networkingv1.IngressServiceBackend{Name: "ui", Port: networkingv1.ServiceBackendPort{Number: 80}},
 		}},
 	}
 	if _, err := cs.NetworkingV1().Ingresses("work").Create(ctx, ing, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := cs.NetworkingV1().IngressClasses().Get(ctx, TraefikIngressClass, metav1.GetOptions{}); err != nil {
+		t.Errorf("k3s's IngressClass: %v", err)
 	}
 	waitFor(t, "the Ingress addressed", func() (bool, string) {
 		live, err := cs.NetworkingV1().Ingresses("work").Get(ctx, "ui", metav1.GetOptions{})

@@ -141,6 +141,7 @@ func TestPlatformLifecycle(t *testing.T) {
 	if err := bootstrap.Run(ctx, again); err != nil {
 		t.Fatalf("gen bootstrap after gen teardown: %v\n%s", err, out.String())
 	}
+	t.Logf("gen bootstrap after gen teardown returned in %s:\n%s", time.Since(began).Round(100*time.Millisecond), out.String())
 	waitAllSynced(t, env, fourth, 4*time.Minute)
 	t.Logf("figure: gen bootstrap after gen teardown -> every Application Synced and Healthy: %s", time.Since(began).Round(100*time.Millisecond))
 	if diff := cmp.Diff(secretsBefore, credentials(t, env, polled, copied)); diff != "" {
