@@ -106,6 +106,22 @@ func IsNoKind(err error) bool { return meta.IsNoMatchError(err) }
 // ErrTimeout is Poll's error when its timeout passes.
 var ErrTimeout = errors.New("timed out")
 
+// CutShort reports whether err only says that ctx ended, or is about to: ctx
+// is done, or client-go's rate limiter refused to wait for a token because
+// the wait would pass ctx's deadline. The limiter says so before the
+// deadline and without wrapping context.DeadlineExceeded (golang.org/x/time
+// rate.Limiter.Wait: "rate: Wait(n=1) would exceed context deadline", which
+// client-go wraps as "client rate limiter Wait returned an error"), so the
+// message is the only sign. A wait that ends this way has timed out; its
+// last read did not fail.
+func CutShort(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	_, hasDeadline := ctx.Deadline()
+	return hasDeadline && err != nil && strings.Contains(err.Error(), "would exceed context deadline")
+}
+
 // Poll is the one wait loop of gen's commands: it calls done at once, then
 // every interval, until done reports true or fails, the timeout passes
 // (ErrTimeout, for the caller to say what it was waiting for), or ctx is
@@ -113,7 +129,7 @@ var ErrTimeout = errors.New("timed out")
 func Poll(ctx context.Context, interval, timeout time.Duration, done func(context.Context) (bool, error)) error {
 	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(pctx context.Context) (bool, error) {
 		ok, err := done(pctx)
-		if err != nil && pctx.Err() != nil {
+		if err != nil && CutShort(pctx, err) {
 			// The wait ended during a check (its request was cut short):
 			// that is the timeout or the cancellation, not the check's failure.
 			return false, nil

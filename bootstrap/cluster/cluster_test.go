@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/util/flowcontrol"
 )
 
 const kubeconfig = `apiVersion: v1
@@ -81,6 +82,20 @@ func TestPollEndsEachWay(t *testing.T) {
 		return false, fmt.Errorf("list: %w", pctx.Err())
 	}); !errors.Is(err, ErrTimeout) {
 		t.Errorf("check cut short by the timeout: %v, want ErrTimeout", err)
+	}
+	// So is a check that client-go's rate limiter refuses because its wait
+	// would pass the deadline (the refusal comes before the deadline).
+	limiter := flowcontrol.NewTokenBucketRateLimiter(0.1, 1) // one token, then one per 10 s
+	refused := false
+	if err := Poll(ctx, time.Millisecond, 200*time.Millisecond, func(pctx context.Context) (bool, error) {
+		if err := limiter.Wait(pctx); err != nil {
+			refused = pctx.Err() == nil
+			// As client-go's request.go wraps it.
+			return false, fmt.Errorf("client rate limiter Wait returned an error: %w", err)
+		}
+		return false, nil
+	}); !errors.Is(err, ErrTimeout) || !refused {
+		t.Errorf("check refused by the rate limiter before the deadline (refused: %v): %v, want ErrTimeout", refused, err)
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/image"
 	"github.com/rdspark/gen/generator/sparkoperator"
@@ -137,7 +138,7 @@ func (j *Job) Follow(ctx context.Context, p *progress) ([]Step, string) {
 				add(*f)
 				return steps, o.appID
 			}
-		} else if ctx.Err() == nil {
+		} else if !cluster.CutShort(ctx, err) {
 			last.readErr = err
 		}
 		p.waiting(milestones[reached], start)

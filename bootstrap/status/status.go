@@ -1,6 +1,7 @@
 // Package status answers "is my platform up?": each Argo CD Application's
 // sync status, health and revision, each platform workload's readiness
-// (kstatus), and the URLs, as one report for a screen or for scripts.
+// (kstatus), the platform pods the scheduler cannot place, and the URLs, as
+// one report for a screen or for scripts.
 package status
 
 import (
@@ -13,11 +14,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/rdspark/gen/bootstrap/cluster"
@@ -51,6 +54,19 @@ type Workload struct {
 // Ready is kstatus Current.
 func (w Workload) Ready() bool { return w.Status == "Current" }
 
+// PendingPod is a platform pod that the scheduler could not place: its
+// PodScheduled condition is False, with the scheduler's reason and message
+// ("0/1 nodes are available: 1 Insufficient memory.").
+type PendingPod struct {
+	Ref     string `json:"ref"` // namespace/name
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+// NoRoom is true when the node lacks the CPU or memory the pod requests:
+// the VM is too small, or the requests too big.
+func (p PendingPod) NoRoom() bool { return strings.Contains(p.Message, "Insufficient") }
+
 // URL is one UI of the platform.
 type URL struct {
 	Name string `json:"name"`
@@ -63,7 +79,10 @@ type Report struct {
 	Healthy      bool          `json:"healthy"`
 	Applications []Application `json:"applications"`
 	Workloads    []Workload    `json:"workloads"`
-	URLs         []URL         `json:"urls"`
+	// Pending are the platform's pods the scheduler could not place; an
+	// Application whose pod is here stays Progressing.
+	Pending []PendingPod `json:"pending,omitempty"`
+	URLs    []URL        `json:"urls"`
 }
 
 var applications = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
@@ -129,11 +148,67 @@ func Collect(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env
 		}
 	}
 	sort.Slice(r.Workloads, func(i, j int) bool { return r.Workloads[i].Ref < r.Workloads[j].Ref })
+	if r.Pending, err = pendingPods(ctx, restCfg, platformNamespaces(cfg, built)); err != nil {
+		return Report{}, err
+	}
+	r.Healthy = r.Healthy && len(r.Pending) == 0
 	r.URLs = nil
 	for _, entry := range generator.Entrypoints(cfg, e) {
 		r.URLs = append(r.URLs, URL{entry.Name, entry.URL})
 	}
 	return r, nil
+}
+
+// platformNamespaces are the namespaces of the tree and Argo CD's, without
+// the job namespaces: a Spark job waiting for room is gen smoke's business
+// (and the user's), not the platform's health.
+func platformNamespaces(cfg config.Platform, built map[string][]*unstructured.Unstructured) []string {
+	jobs := map[string]bool{}
+	for _, ns := range cfg.AllJobNamespaces() {
+		jobs[ns] = true
+	}
+	seen := map[string]bool{component.ArgoCDNamespace: true}
+	for _, objs := range built {
+		for _, o := range objs {
+			if o.GetKind() == "Namespace" && !jobs[o.GetName()] {
+				seen[o.GetName()] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for ns := range seen {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// pendingPods lists the pods of namespaces that no node has been found for.
+func pendingPods(ctx context.Context, restCfg *rest.Config, namespaces []string) ([]PendingPod, error) {
+	cs, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return nil, err
+	}
+	var out []PendingPod
+	for _, ns := range namespaces {
+		// Only pods bound to no node: the scheduler's verdict is on those.
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName="})
+		if err != nil {
+			return nil, fmt.Errorf("list the pods of %s: %w", ns, err)
+		}
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodPending {
+				continue
+			}
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+					out = append(out, PendingPod{Ref: p.Namespace + "/" + p.Name, Reason: c.Reason, Message: c.Message})
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref < out[j].Ref })
+	return out, nil
 }
 
 func fromLive(u *unstructured.Unstructured) Application {
@@ -172,8 +247,19 @@ func Print(w io.Writer, r Report) {
 	for _, wl := range r.Workloads {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t\t\n", wl.Ref, wl.Status, oneLine(wl.Message))
 	}
+	if len(r.Pending) > 0 {
+		fmt.Fprintln(tw, "\t\t\t\t")
+		fmt.Fprintln(tw, "PENDING POD\tREASON\tMESSAGE\t\t")
+		for _, p := range r.Pending {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\n", p.Ref, p.Reason, p.Message)
+		}
+	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	if hint := pendingHint(r.Pending); hint != "" {
+		fmt.Fprintln(w, hint)
+		fmt.Fprintln(w)
+	}
 	for _, u := range r.URLs {
 		fmt.Fprintf(w, "%-22s %s\n", u.Name+":", u.URL)
 	}
@@ -182,6 +268,22 @@ func Print(w io.Writer, r Report) {
 	} else {
 		fmt.Fprintf(w, "\nplatform %s: NOT healthy (gen doctor explains the usual causes)\n", r.Environment)
 	}
+}
+
+// pendingHint says what to do about pods the scheduler cannot place.
+func pendingHint(pending []PendingPod) string {
+	for _, p := range pending {
+		if p.NoRoom() {
+			return "The node has no room for the pending pods: give Rancher Desktop's VM more CPUs or memory\n" +
+				"(Preferences > Virtual Machine), or lower spec.environments[].resources and set\n" +
+				"spec.environments[].capacity to what the node really has (gen render --budget shows the requests;\n" +
+				"gen doctor compares them with the node)."
+		}
+	}
+	if len(pending) > 0 {
+		return "kubectl -n <namespace> describe pod <name> shows why the scheduler cannot place a pending pod."
+	}
+	return ""
 }
 
 func oneLine(s string) string {
@@ -225,6 +327,9 @@ func pending(r Report) string {
 		if !w.Ready() {
 			parts = append(parts, fmt.Sprintf("%s %s", w.Ref, w.Status))
 		}
+	}
+	for _, p := range r.Pending {
+		parts = append(parts, fmt.Sprintf("pod %s %s (%s)", p.Ref, p.Reason, oneLine(p.Message)))
 	}
 	return strings.Join(parts, ", ")
 }

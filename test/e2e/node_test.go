@@ -3,8 +3,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/rdspark/gen/cmd/gen/app"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/budget"
 	"github.com/rdspark/gen/generator/config"
@@ -125,7 +129,8 @@ func environmentBudget(t *testing.T, cfg config.Platform, name string) budget.Bu
 // gen render's budget with a 6Gi History Server, Argo CD syncs it, and the
 // new pod fits nowhere on the 2 CPU / 4Gi node. The Application does not
 // turn Healthy, and what the test prints when it waits for it names the pod
-// and the scheduler's reason. Then the fix, a config that fits, converges
+// and the scheduler's reason, as does gen status. Then the fix, a config
+// that fits, converges
 // and leaves nothing Pending. It returns the config it ends with.
 func assertUnschedulableIsNamed(t *testing.T, env *Env, repo *GitRepo, cfg config.Platform) config.Platform {
 	t.Helper()
@@ -154,6 +159,21 @@ func assertUnschedulableIsNamed(t *testing.T, env *Env, repo *GitRepo, cfg confi
 		t.Errorf("the wait for a Healthy spark-history does not name the Pending pod:\n%v", err)
 	default:
 		t.Logf("as a test that waits for it reports it: %v", err)
+	}
+
+	// gen status, what a user runs when the platform does not come up, says
+	// the same, with the fix.
+	var stdout, stderr bytes.Buffer
+	args := []string{"status", "-c", filepath.Join(repo.WorkDir, "gen.yaml"), "--kubeconfig", env.Cluster.KubeconfigPath(), "--context", "testcluster"}
+	err = app.Run(args, app.Streams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr})
+	var exit *app.ExitError
+	if !errors.As(err, &exit) || exit.Code != 1 {
+		t.Errorf("gen status with a Pending History Server pod: %v, want exit status 1\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"PENDING POD", "spark-history/spark-history-", "Insufficient memory", "Preferences > Virtual Machine"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("gen status lacks %q:\n%s", want, stdout.String())
+		}
 	}
 
 	fits := withHistoryServer(cfg, "512Mi", "1Gi")

@@ -173,6 +173,47 @@ func TestStatus(t *testing.T) {
 	if code != 0 {
 		t.Errorf("healthy platform: exit %d", code)
 	}
+
+	// A platform pod the scheduler cannot place (its status written here as
+	// kube-scheduler writes it; the end-to-end test has the real scheduler
+	// leave one Pending) makes the platform unhealthy, named with the
+	// scheduler's message and the fix. A job namespace's pod in the same
+	// state is a Spark job's, not the platform's.
+	unschedulable := func(ns, name string) {
+		cs := kubernetes.NewForConfigOrDie(cluster.RestConfig())
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "registry.invalid/c:1"}}},
+		}
+		restricted(pod)
+		pod, err := cs.CoreV1().Pods(ns).Create(context.Background(), pod, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pod.Status.Phase = corev1.PodPending
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable",
+			Message: "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."}}
+		if _, err := cs.CoreV1().Pods(ns).UpdateStatus(context.Background(), pod, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unschedulable("spark-jobs", "spark-pi-driver")
+	if _, _, code := gen(t, dir, cluster, "status"); code != 0 {
+		t.Errorf("a Spark job's pod waiting for room made the platform unhealthy: exit %d", code)
+	}
+	unschedulable("spark-history", "spark-history-6f7d9-x2x5k")
+	stdout, _, code = gen(t, dir, cluster, "status")
+	for _, want := range []string{"PENDING POD", "spark-history/spark-history-6f7d9-x2x5k", "Unschedulable", "1 Insufficient memory", "Preferences > Virtual Machine", "NOT healthy"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("status with an unschedulable History Server pod lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "spark-pi-driver") {
+		t.Errorf("status lists a job namespace's pod:\n%s", stdout)
+	}
+	if code != 1 {
+		t.Errorf("status with an unschedulable pod: exit %d, want 1", code)
+	}
 }
 
 func TestDoctor(t *testing.T) {

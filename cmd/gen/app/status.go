@@ -28,7 +28,9 @@ func NewStatusCommand(streams Streams) *cobra.Command {
 		Short: "Show whether the platform is up: Applications, workloads, URLs",
 		Long: `One screen that answers "is my platform up?": every Argo CD Application of
 the environment with its sync status, health and revision, every platform
-workload ready or not (kstatus), and the URLs.
+workload ready or not (kstatus), the platform pods the scheduler cannot place
+(a VM too small for the requests: the scheduler's message and the fix), and
+the URLs.
 
 Exit status is 0 when everything is Synced, Healthy and ready, 1 otherwise;
 --wait blocks until it is (progress on stderr) or --timeout passes.`,
