@@ -5,7 +5,6 @@ import (
 	"path"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -83,7 +82,7 @@ func Budget(cfg config.Platform, ms []manifest.Manifest, env config.Environment)
 			if d.Spec.Replicas != nil {
 				replicas = int64(*d.Spec.Replicas)
 			}
-			cpu, memory := podRequests(d.Spec.Template.Spec)
+			cpu, memory := budget.PodRequests(d.Spec.Template.Spec)
 			name := d.Namespace + "/" + d.Name
 			if replicas > 1 {
 				name += fmt.Sprintf(" (%d replicas)", replicas)
@@ -125,24 +124,6 @@ func deploymentFiles(c component.Component) []component.File {
 		}
 	}
 	return out
-}
-
-// podRequests is what the scheduler reserves for a pod: the sum of its
-// containers' requests, or its largest init container's if that is more.
-func podRequests(spec corev1.PodSpec) (cpu, memory resource.Quantity) {
-	for _, c := range spec.Containers {
-		cpu.Add(*c.Resources.Requests.Cpu())
-		memory.Add(*c.Resources.Requests.Memory())
-	}
-	for _, c := range spec.InitContainers {
-		if r := c.Resources.Requests.Cpu(); r.Cmp(cpu) > 0 {
-			cpu = r.DeepCopy()
-		}
-		if r := c.Resources.Requests.Memory(); r.Cmp(memory) > 0 {
-			memory = r.DeepCopy()
-		}
-	}
-	return cpu, memory
 }
 
 func times(q resource.Quantity, n int64) resource.Quantity {

@@ -33,6 +33,25 @@ func K3sSystemPods() []Item {
 	}
 }
 
+// PodRequests is what the scheduler reserves for a pod: the sum of its
+// containers' requests, or its largest init container's if that is more
+// (pod overhead and sidecar init containers aside: gen renders neither).
+func PodRequests(spec corev1.PodSpec) (cpu, memory resource.Quantity) {
+	for _, c := range spec.Containers {
+		cpu.Add(*c.Resources.Requests.Cpu())
+		memory.Add(*c.Resources.Requests.Memory())
+	}
+	for _, c := range spec.InitContainers {
+		if r := c.Resources.Requests.Cpu(); r.Cmp(cpu) > 0 {
+			cpu = r.DeepCopy()
+		}
+		if r := c.Resources.Requests.Memory(); r.Cmp(memory) > 0 {
+			memory = r.DeepCopy()
+		}
+	}
+	return cpu, memory
+}
+
 // Budget is an environment's requests against its capacity.
 type Budget struct {
 	Environment string

@@ -60,7 +60,7 @@ func assertPodsFitTheBudget(t *testing.T, env *Env, cfg config.Platform) {
 			t.Errorf("pod %s/%s is %s", p.Namespace, p.Name, p.Status.Phase)
 			continue
 		}
-		c, m := podRequests(p.Spec)
+		c, m := budget.PodRequests(p.Spec)
 		cpu.Add(c)
 		memory.Add(m)
 		running = append(running, fmt.Sprintf("%s/%s %s %s", p.Namespace, p.Name, budget.CPU(c), budget.Memory(m)))
@@ -82,24 +82,6 @@ func assertPodsFitTheBudget(t *testing.T, env *Env, cfg config.Platform) {
 		return
 	}
 	t.Logf("%d pods run on the %s CPU / %s node, requesting %s CPU and %s memory, as gen's budget says", len(running), NodeCapacity.CPU, NodeCapacity.Memory, budget.CPU(cpu), budget.Memory(memory))
-}
-
-// podRequests is what the scheduler reserves for a pod: its containers'
-// requests added up, or its largest init container's if that is more.
-func podRequests(spec corev1.PodSpec) (cpu, memory resource.Quantity) {
-	for _, c := range spec.Containers {
-		cpu.Add(*c.Resources.Requests.Cpu())
-		memory.Add(*c.Resources.Requests.Memory())
-	}
-	for _, c := range spec.InitContainers {
-		if r := c.Resources.Requests.Cpu(); r.Cmp(cpu) > 0 {
-			cpu = r.DeepCopy()
-		}
-		if r := c.Resources.Requests.Memory(); r.Cmp(memory) > 0 {
-			memory = r.DeepCopy()
-		}
-	}
-	return cpu, memory
 }
 
 // environmentBudget is gen's budget of cfg's environment name, from a fresh
