@@ -25,6 +25,7 @@ import (
 
 	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/bootstrap/kube"
+	"github.com/rdspark/gen/bootstrap/sync"
 	"github.com/rdspark/gen/bootstrap/tree"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/argocd"
@@ -299,10 +300,20 @@ func oneLine(s string) string {
 func Wait(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env string, timeout, interval time.Duration, progress io.Writer) (Report, error) {
 	last := ""
 	var r Report
-	err := cluster.Poll(ctx, interval, timeout, func(ctx context.Context) (bool, error) {
+	dyn, err := dynamic.NewForConfig(restCfg)
+	if err != nil {
+		return r, err
+	}
+	nudger := &sync.CRDHealthNudger{Dynamic: dyn, Out: progress}
+	err = cluster.Poll(ctx, interval, timeout, func(ctx context.Context) (bool, error) {
 		var err error
 		if r, err = Collect(ctx, restCfg, cfg, env); err != nil {
 			return false, err
+		}
+		if !r.Healthy {
+			if err := nudgeCRDHealth(ctx, dyn, nudger, r); err != nil {
+				return false, err
+			}
 		}
 		if summary := pending(r); !r.Healthy && summary != last {
 			fmt.Fprintf(progress, "  waiting: %s\n", summary)
@@ -314,6 +325,26 @@ func Wait(ctx context.Context, restCfg *rest.Config, cfg config.Platform, env st
 		return r, fmt.Errorf("platform not healthy after %s: %s", timeout, pending(r))
 	}
 	return r, err
+}
+
+// nudgeCRDHealth asks Argo CD to look again at the report's Applications
+// whose health waits on a CRD that is Established (see
+// sync.CRDHealthNudger): without it, --wait could sit out Argo CD's
+// reconciliation period on a platform that is up.
+func nudgeCRDHealth(ctx context.Context, dyn dynamic.Interface, n *sync.CRDHealthNudger, r Report) error {
+	list, err := dyn.Resource(applications).Namespace(component.ArgoCDNamespace).List(ctx, metav1.ListOptions{})
+	if apierrors.IsNotFound(err) || cluster.IsNoKind(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list Applications: %w", err)
+	}
+	names := make([]string, 0, len(r.Applications))
+	for _, a := range r.Applications {
+		names = append(names, a.Name)
+	}
+	_, err = n.Nudge(ctx, sync.Platform(names, list.Items))
+	return err
 }
 
 func pending(r Report) string {

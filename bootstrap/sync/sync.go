@@ -173,10 +173,14 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) (Result, error) {
 	last := ""
 	var r Result
 	var pending []string
+	nudger := &CRDHealthNudger{Dynamic: dyn, Out: o.Out}
 	err = cluster.Poll(ctx, o.Interval, o.Timeout, func(ctx context.Context) (bool, error) {
 		list, err := apps.List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, fmt.Errorf("list Applications: %w", err)
+		}
+		if _, err := nudger.Nudge(ctx, Platform(names, list.Items)); err != nil {
+			return false, err
 		}
 		r = Result{Applications: collect(names, list.Items), Elapsed: time.Since(start)}
 		var progress []string
@@ -201,6 +205,20 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options) (Result, error) {
 	}
 	fmt.Fprintf(o.Out, "✓ every Application Synced and Healthy at %s (%s)\n", want, r.Elapsed.Round(100*time.Millisecond))
 	return r, nil
+}
+
+// Platform is the Applications of items named in names.
+func Platform(names []string, items []unstructured.Unstructured) []unstructured.Unstructured {
+	var out []unstructured.Unstructured
+	for _, u := range items {
+		for _, name := range names {
+			if u.GetName() == name {
+				out = append(out, u)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // collect reads the named Applications out of items, in the order of names;

@@ -33,7 +33,10 @@ workload ready or not (kstatus), the platform pods the scheduler cannot place
 the URLs.
 
 Exit status is 0 when everything is Synced, Healthy and ready, 1 otherwise;
---wait blocks until it is (progress on stderr) or --timeout passes.`,
+--wait blocks until it is (progress on stderr) or --timeout passes. While it
+waits, it asks Argo CD to look again at an Application whose health waits on
+a CRD that is already Established: Argo CD does not watch CRDs for their
+Applications and would otherwise notice only at its next reconciliation.`,
 		Example: `  gen status
   gen status -o json | jq .healthy
   gen status --wait --timeout 15m    # after gen bootstrap`,
