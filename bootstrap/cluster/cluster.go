@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -96,6 +99,25 @@ func NewClients(restCfg *rest.Config) (*Clients, error) {
 		return nil, err
 	}
 	return &Clients{Kube: cs, Dynamic: dyn}, nil
+}
+
+// CRDs is the CustomResourceDefinition resource.
+var CRDs = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// CRDEstablished reads the CRD's Established condition: true once the API
+// server serves its kind. A missing CRD is the Get's NotFound error.
+func CRDEstablished(ctx context.Context, dyn dynamic.Interface, name string) (bool, error) {
+	crd, err := dyn.Resource(CRDs).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return false, err
+	}
+	conditions, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+	for _, c := range conditions {
+		if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // IsNoKind reports whether err says a kind is not served (its CRD is not

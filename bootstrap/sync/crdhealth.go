@@ -10,10 +10,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/generator/component"
 )
 
@@ -21,8 +21,6 @@ import (
 // health (controller/health.go formatHealthCauses: "Caused by
 // <group>/<Kind>:<name>, ..."; a CRD has no namespace).
 const crdCause = "apiextensions.k8s.io/CustomResourceDefinition:"
-
-var crds = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 // CRDHealthNudger asks Argo CD to look again at an Application whose health
 // is stuck on a CRD that is in fact Established.
@@ -73,12 +71,12 @@ func (n *CRDHealthNudger) Nudge(ctx context.Context, apps []unstructured.Unstruc
 		if !ok || now().Sub(n.last[app.GetName()]) < every {
 			continue
 		}
-		established, err := n.established(ctx, crd)
-		if err != nil {
-			return refreshed, err
-		}
-		if !established {
+		established, err := cluster.CRDEstablished(ctx, n.Dynamic, crd)
+		if apierrors.IsNotFound(err) || (err == nil && !established) {
 			continue
+		}
+		if err != nil {
+			return refreshed, fmt.Errorf("read CRD %s: %w", crd, err)
 		}
 		patch := []byte(`{"metadata":{"annotations":{"` + RefreshAnnotation + `":"normal"}}}`)
 		_, err = n.Dynamic.Resource(applications).Namespace(component.ArgoCDNamespace).Patch(ctx, app.GetName(), types.MergePatchType, patch, metav1.PatchOptions{})
@@ -120,24 +118,4 @@ func staleCRDCause(app *unstructured.Unstructured) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func (n *CRDHealthNudger) established(ctx context.Context, name string) (bool, error) {
-	crd, err := n.Dynamic.Resource(crds).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read CRD %s: %w", name, err)
-	}
-	if crd.GetDeletionTimestamp() != nil {
-		return false, nil
-	}
-	conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-	for _, c := range conds {
-		if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
-			return true, nil
-		}
-	}
-	return false, nil
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 
+	"github.com/rdspark/gen/bootstrap/cluster"
 	"github.com/rdspark/gen/generator/component"
 )
 
@@ -60,7 +61,7 @@ func TestCRDHealthNudger(t *testing.T) {
 	}
 	scheme := runtime.NewScheme()
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, map[schema.GroupVersionResource]string{
-		applications: "ApplicationList", crds: "CustomResourceDefinitionList",
+		applications: "ApplicationList", cluster.CRDs: "CustomResourceDefinitionList",
 	}, objs...)
 	ctx := context.Background()
 	list, err := dyn.Resource(applications).Namespace(component.ArgoCDNamespace).List(ctx, metav1.ListOptions{})
