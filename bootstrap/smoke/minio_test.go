@@ -25,6 +25,7 @@ import (
 	"github.com/rdspark/gen/generator/component"
 	"github.com/rdspark/gen/generator/config"
 	minioc "github.com/rdspark/gen/generator/minio"
+	"github.com/rdspark/gen/internal/testcache"
 	"github.com/rdspark/gen/internal/testproc"
 )
 
@@ -37,19 +38,7 @@ func minioBin(t testing.TB) string {
 	if testing.Short() {
 		t.Skip("runs a real MinIO server; skipped under -short")
 	}
-	root := os.Getenv("GEN_TEST_CACHE")
-	if root == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cache = filepath.Join(home, ".cache")
-		}
-		root = filepath.Join(cache, "gen-test")
-	}
-	bin := filepath.Join(root, "objectstore", "bin", "minio")
+	bin := testcache.Dir("objectstore", "bin", "minio")
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("the MinIO server is missing (%v): build it with %s", err, minioBuild)
 	}

@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rdspark/gen/internal/testproc"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/rdspark/gen/internal/testcache"
+	"github.com/rdspark/gen/internal/testproc"
 )
 
 // KubernetesVersion is the version of kube-apiserver, kube-controller-manager
@@ -139,15 +141,7 @@ func BinDir() string {
 	if dir := os.Getenv("GEN_TEST_BIN"); dir != "" {
 		return dir
 	}
-	root := os.Getenv("GEN_TEST_CACHE")
-	if root == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			cache = filepath.Join(os.Getenv("HOME"), ".cache")
-		}
-		root = filepath.Join(cache, "gen-test")
-	}
-	return filepath.Join(root, "k8s-"+KubernetesVersion, "bin")
+	return testcache.Dir("k8s-"+KubernetesVersion, "bin")
 }
 
 // Start runs a control plane for the test and waits until kube-apiserver

@@ -32,6 +32,7 @@ import (
 
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/sparkoperator"
+	"github.com/rdspark/gen/internal/testcache"
 )
 
 // EnvDir names the environment variable that overrides where the upstream
@@ -126,7 +127,7 @@ func ConfigFor(argoBaseURL, sparkCRDBaseURL string) config.Platform {
 
 // EnvCache names the environment variable of the test cache root, the same
 // as the control-plane build's.
-const EnvCache = "GEN_TEST_CACHE"
+const EnvCache = testcache.Env
 
 // ChecksumsFile is the repository's list of the upstream files the tests
 // need, with their SHA-256, relative to the repository root. hack/upstream/fetch.sh
@@ -136,15 +137,7 @@ const ChecksumsFile = "hack/upstream/SHA256SUMS"
 // CacheDir is where hack/upstream/fetch.sh downloads the upstream files:
 // ${GEN_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gen-test}/upstream.
 func CacheDir() string {
-	root := os.Getenv(EnvCache)
-	if root == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			cache = filepath.Join(os.Getenv("HOME"), ".cache")
-		}
-		root = filepath.Join(cache, "gen-test")
-	}
-	return filepath.Join(root, "upstream")
+	return testcache.Dir("upstream")
 }
 
 // Dir locates the upstream folder, in the order hack/upstream/fetch.sh uses:

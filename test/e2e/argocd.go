@@ -21,6 +21,7 @@ import (
 
 	"github.com/rdspark/gen/bootstrap/kube"
 	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/internal/testcache"
 	"github.com/rdspark/gen/internal/testproc"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
@@ -49,15 +50,7 @@ func ArgoCDBinDir() string {
 	if dir := os.Getenv("GEN_TEST_ARGOCD_BIN"); dir != "" {
 		return dir
 	}
-	root := os.Getenv("GEN_TEST_CACHE")
-	if root == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			cache = filepath.Join(os.Getenv("HOME"), ".cache")
-		}
-		root = filepath.Join(cache, "gen-test")
-	}
-	return filepath.Join(root, "argocd-"+ArgoCDVersion, "bin")
+	return testcache.Dir("argocd-"+ArgoCDVersion, "bin")
 }
 
 // requireArgoCDBinaries fails the test with instructions when a binary is

@@ -24,6 +24,7 @@ import (
 	"github.com/rdspark/gen/bootstrap/kustomize"
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/config"
+	"github.com/rdspark/gen/internal/testcache"
 	"github.com/rdspark/gen/internal/testproc"
 	"github.com/rdspark/gen/internal/testtree"
 )
@@ -35,19 +36,7 @@ const buildCommand = "hack/objectstore/build.sh (or make objectstore)"
 // docker-entrypoint.sh.
 func binDir(t testing.TB) string {
 	t.Helper()
-	root := os.Getenv("GEN_TEST_CACHE")
-	if root == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cache = filepath.Join(home, ".cache")
-		}
-		root = filepath.Join(cache, "gen-test")
-	}
-	return filepath.Join(root, "objectstore", "bin")
+	return testcache.Dir("objectstore", "bin")
 }
 
 // requireBinaries skips under -short and fails, naming the build command,

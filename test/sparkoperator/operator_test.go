@@ -38,6 +38,7 @@ import (
 	"github.com/rdspark/gen/generator"
 	"github.com/rdspark/gen/generator/config"
 	"github.com/rdspark/gen/generator/sparkoperator"
+	"github.com/rdspark/gen/internal/testcache"
 	"github.com/rdspark/gen/internal/testcluster"
 	"github.com/rdspark/gen/internal/testnetns"
 	"github.com/rdspark/gen/internal/testproc"
@@ -166,15 +167,7 @@ func operatorBinary(t *testing.T) string {
 	if !testnetns.Active() {
 		t.Fatal("not in the private network namespace TestMain makes (testnetns.Main)")
 	}
-	root := os.Getenv("GEN_TEST_CACHE")
-	if root == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			cache = filepath.Join(os.Getenv("HOME"), ".cache")
-		}
-		root = filepath.Join(cache, "gen-test")
-	}
-	bin := filepath.Join(root, "spark-operator-"+operatorVersion, "bin", "spark-operator")
+	bin := testcache.Dir("spark-operator-"+operatorVersion, "bin", "spark-operator")
 	if info, err := os.Stat(bin); err != nil || info.Mode().Perm()&0o111 == 0 {
 		msg := fmt.Sprintf("no spark-operator %s at %s (%v).\nBuild it once (about 10 minutes cold, cached afterwards) from the repository root with:\n\n"+
 			"    hack/sparkoperator/build.sh\n\nor run only the unit tests with: go test -short ./...", operatorVersion, bin, err)
@@ -325,6 +318,37 @@ type findings []string
 
 func (f *findings) add(format string, args ...any) { *f = append(*f, fmt.Sprintf(format, args...)) }
 
+// platform is a fresh control plane with the rendered tree applied, its
+// kinds served, and the operator's two Deployments picked out, the webhook's
+// Service routed to an address inside the test's network namespace.
+type platform struct {
+	cluster             *testcluster.Cluster
+	cs                  kubernetes.Interface
+	dyn                 dynamic.Interface
+	applier             *kube.Applier
+	webhook, controller *appsv1.Deployment
+}
+
+func startPlatform(ctx context.Context, t *testing.T, tr renderedTree) platform {
+	t.Helper()
+	p := platform{cluster: testcluster.Start(t)}
+	admin := p.cluster.RestConfig()
+	p.cs = kubernetes.NewForConfigOrDie(admin)
+	p.dyn = dynamic.NewForConfigOrDie(admin)
+	var err error
+	if p.applier, err = kube.NewApplier(admin); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.applier.ApplyStaged(ctx, tr.objs, kube.Options{}, 1); err != nil {
+		t.Fatalf("apply the rendered tree: %v", err)
+	}
+	waitDiscovery(t, p.cs, tr.objs)
+	p.webhook = deploymentRunning(t, tr.objs, "webhook")
+	p.controller = deploymentRunning(t, tr.objs, "controller")
+	routeServices(ctx, t, p.cs, tr.objs, p.webhook)
+	return p
+}
+
 // run applies the tree to a fresh control plane, runs the webhook, checks
 // admission, runs the controller, and returns what went wrong. Failures of
 // the test's own machinery (the cluster, applying the tree) stop the test.
@@ -333,23 +357,9 @@ func run(t *testing.T, bin string, tr renderedTree) (f findings) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	cluster := testcluster.Start(t)
-	admin := cluster.RestConfig()
-	cs := kubernetes.NewForConfigOrDie(admin)
-	dyn := dynamic.NewForConfigOrDie(admin)
-	applier, err := kube.NewApplier(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := applier.ApplyStaged(ctx, tr.objs, kube.Options{}, 1); err != nil {
-		t.Fatalf("apply the rendered tree: %v", err)
-	}
-
-	waitDiscovery(t, cs, tr.objs)
-
-	webhookDep := deploymentRunning(t, tr.objs, "webhook")
-	controllerDep := deploymentRunning(t, tr.objs, "controller")
-	routeServices(ctx, t, cs, tr.objs, webhookDep)
+	p := startPlatform(ctx, t, tr)
+	cluster, cs, dyn, applier := p.cluster, p.cs, p.dyn, p.applier
+	webhookDep, controllerDep := p.webhook, p.controller
 
 	// Whatever happens below, both logs are searched for "forbidden" at
 	// the end: a missing permission often shows only there (an informer
@@ -440,7 +450,7 @@ func run(t *testing.T, bin string, tr renderedTree) (f findings) {
 	denied.SetName(app.GetName() + "-denied")
 	_ = unstructured.SetNestedStringMap(denied.Object, map[string]string{"disk": "ssd"}, "spec", "nodeSelector")
 	_ = unstructured.SetNestedStringMap(denied.Object, map[string]string{"disk": "ssd"}, "spec", "driver", "nodeSelector")
-	_, err = dyn.Resource(sparkApplications).Namespace(app.GetNamespace()).Create(ctx, denied, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+	_, err := dyn.Resource(sparkApplications).Namespace(app.GetNamespace()).Create(ctx, denied, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 	if hook := webhookFor(t, tr.objs, "ValidatingWebhookConfiguration", "sparkapplications"); err == nil ||
 		!strings.Contains(err.Error(), fmt.Sprintf("admission webhook %q denied the request", hook)) {
 		f.add("a SparkApplication with a node selector on both the application and its driver: want a denial by admission webhook %q, got %v", hook, err)

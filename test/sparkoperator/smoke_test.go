@@ -14,12 +14,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 
-	"github.com/rdspark/gen/bootstrap/kube"
 	"github.com/rdspark/gen/bootstrap/smoke"
-	"github.com/rdspark/gen/internal/testcluster"
 	"github.com/rdspark/gen/internal/upstreamtest"
 )
 
@@ -40,21 +36,9 @@ func TestSmokeSubmissionFailsThroughTheRealOperator(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	cluster := testcluster.Start(t)
-	admin := cluster.RestConfig()
-	cs := kubernetes.NewForConfigOrDie(admin)
-	dyn := dynamic.NewForConfigOrDie(admin)
-	applier, err := kube.NewApplier(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := applier.ApplyStaged(ctx, tr.objs, kube.Options{}, 1); err != nil {
-		t.Fatalf("apply the rendered tree: %v", err)
-	}
-	waitDiscovery(t, cs, tr.objs)
-	webhookDep := deploymentRunning(t, tr.objs, "webhook")
-	controllerDep := deploymentRunning(t, tr.objs, "controller")
-	routeServices(ctx, t, cs, tr.objs, webhookDep)
+	p := startPlatform(ctx, t, tr)
+	cluster, cs, dyn := p.cluster, p.cs, p.dyn
+	webhookDep, controllerDep := p.webhook, p.controller
 
 	var f findings
 	webhook := startOperator(ctx, t, bin, cluster, cs, webhookDep, nil)
@@ -123,7 +107,7 @@ func TestSmokeSubmissionFailsThroughTheRealOperator(t *testing.T) {
 
 	began := time.Now()
 	var progress strings.Builder
-	r, err := smoke.Run(ctx, admin, smoke.Options{
+	r, err := smoke.Run(ctx, cluster.RestConfig(), smoke.Options{
 		Config: cfg, Environment: cfg.Spec.Environments[0].Name, Timeout: waitTimeout,
 		Endpoints: smoke.Loopback{}, // never reached: the run stops at the submission
 		Progress:  &progress, Poll: 200 * time.Millisecond,
