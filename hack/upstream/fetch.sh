@@ -19,6 +19,7 @@
 #   https://raw.githubusercontent.com/argoproj/argo-cd/v<version>/LICENSE
 #   https://raw.githubusercontent.com/kubeflow/spark-operator/v<version>/config/crd/bases/<file>
 #   https://raw.githubusercontent.com/kubeflow/spark-operator/v<version>/LICENSE
+#   https://raw.githubusercontent.com/apache/spark-docker/master/<version>/scala2.13-java17-ubuntu/{entrypoint.sh,Dockerfile}
 #
 # and the Spark Operator source (spark-operator/v<version>/src) from the Go
 # module proxy, github.com/kubeflow/spark-operator/v2@v<version>, whose go.mod
@@ -108,6 +109,9 @@ url_of() {
   argo-cd/LICENSE) echo "$BASE_URL/argoproj/argo-cd/$version/LICENSE" ;;
   spark-operator/LICENSE) echo "$BASE_URL/kubeflow/spark-operator/$version/LICENSE" ;;
   spark-operator/*.yaml) echo "$BASE_URL/kubeflow/spark-operator/$version/config/crd/bases/$file" ;;
+  # apache/spark-docker tags no releases: its release folders are fixed once
+  # published, and the SHA-256 of SHA256SUMS pins the content.
+  spark-docker/*) echo "$BASE_URL/apache/spark-docker/master/$version/scala2.13-java17-ubuntu/$file" ;;
   *) return 1 ;;
   esac
 }

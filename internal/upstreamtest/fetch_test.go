@@ -15,7 +15,8 @@ import (
 // The crafted requests hack/upstream/fetch.sh makes must follow the official
 // layout, so the mirror below only answers that layout:
 // /argoproj/argo-cd/v<version>/{manifests/install.yaml,LICENSE} and
-// /kubeflow/spark-operator/v<version>/{config/crd/bases/<file>,LICENSE}.
+// /kubeflow/spark-operator/v<version>/{config/crd/bases/<file>,LICENSE} and
+// /apache/spark-docker/master/<version>/scala2.13-java17-ubuntu/<file>.
 func mirror(t *testing.T, dir string, tamper string) (url string, requests *atomic.Int64) {
 	t.Helper()
 	requests = &atomic.Int64{}
@@ -30,6 +31,8 @@ func mirror(t *testing.T, dir string, tamper string) (url string, requests *atom
 			name = filepath.Join(parts[1], parts[2], "LICENSE")
 		case len(parts) == 7 && parts[0] == "kubeflow" && parts[1] == "spark-operator" && strings.Join(parts[3:6], "/") == "config/crd/bases":
 			name = filepath.Join("spark-operator", parts[2], parts[6])
+		case len(parts) == 6 && parts[0] == "apache" && parts[1] == "spark-docker" && parts[2] == "master" && parts[4] == "scala2.13-java17-ubuntu":
+			name = filepath.Join("spark-docker", parts[3], parts[5])
 		default:
 			http.NotFound(w, r)
 			return

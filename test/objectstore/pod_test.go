@@ -66,6 +66,21 @@ type image struct {
 	env             []string
 	// workingDir is the image's WORKDIR (a path inside the container).
 	workingDir string
+	// roots are the image's top folders that this machine lacks (/opt of
+	// the Spark image): each is a fresh tmpfs in the process's mount
+	// namespace, holding only files, and mount points, the image has.
+	roots []string
+	// files are the image's content under those roots: host path -> path
+	// in the image, bind-mounted read-only (an image layer), and, for a
+	// folder the image lets its user write (writable), a fresh copy of the
+	// test's that is writable unless the root filesystem is read-only.
+	files []imageFile
+}
+
+// imageFile is one file or folder of an image's content.
+type imageFile struct {
+	host, path string
+	writable   bool
 }
 
 // store is the rendered object store: its Deployment, bucket Job and
@@ -194,9 +209,9 @@ type process struct {
 	dir  string // working directory (the launcher changes to it)
 	// logDir holds the process's log, <name>.log, in the test's folder.
 	logDir string
-	// mounts are bind mounts (host folder -> path) made in the process's own
-	// mount namespace before it starts.
-	mounts [][2]string
+	// mounts are made in the process's own mount namespace before it
+	// starts, in order.
+	mounts []mount
 	// readOnlyRoot remounts / read-only in that namespace (the volumes stay
 	// writable: each is a mount of its own).
 	readOnlyRoot bool
@@ -208,6 +223,12 @@ type process struct {
 }
 
 type user struct{ uid, gid, fsGroup int64 }
+
+// mount is one mount of a process's namespace: a bind mount of src at dst
+// (kind "rw", or "ro" read-only), or a new tmpfs at dst (kind "tmpfs", src
+// unused). The launcher creates dst when it is missing; toProcess names such
+// a dst only under a tmpfs of the image's roots, never on this machine.
+type mount struct{ kind, src, dst string }
 
 // imageBin is where the build cache's binaries appear inside a process's
 // mount namespace (the image's /usr/bin). A bind mount, so that a non-root
@@ -236,7 +257,37 @@ func toProcess(t testing.TB, pod corev1.PodSpec, c corev1.Container, img image, 
 	openPath(t, root)
 
 	// bin appears at imageBin.
-	p.mounts = append(p.mounts, [2]string{bin, imageBin})
+	p.mounts = append(p.mounts, mount{"ro", bin, imageBin})
+	// The image's own folders, then its content in them.
+	for _, r := range img.roots {
+		p.mounts = append(p.mounts, mount{"tmpfs", "", r})
+	}
+	for _, f := range img.files {
+		kind, src := "ro", f.host
+		if f.writable {
+			src = filepath.Join(root, "image", strings.ReplaceAll(strings.Trim(f.path, "/"), "/", "_"))
+			if err := os.MkdirAll(src, 0o775); err != nil {
+				t.Fatal(err)
+			}
+			if p.user != nil {
+				if err := os.Chown(src, int(p.user.uid), int(p.user.gid)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !p.readOnlyRoot {
+				kind = "rw"
+			}
+		}
+		p.mounts = append(p.mounts, mount{kind, src, f.path})
+	}
+	underRoot := func(path string) bool {
+		for _, r := range img.roots {
+			if path == r || strings.HasPrefix(path, r+"/") {
+				return true
+			}
+		}
+		return false
+	}
 
 	// Volumes first: they decide how paths are rewritten.
 	rewrite := map[string]string{}
@@ -255,22 +306,26 @@ func toProcess(t testing.TB, pod corev1.PodSpec, c corev1.Container, img image, 
 				t.Fatal(err)
 			}
 		}
-		if info, err := os.Stat(m.MountPath); err == nil && info.IsDir() {
-			p.mounts = append(p.mounts, [2]string{dir, m.MountPath})
+		kind := "rw"
+		if m.ReadOnly {
+			kind = "ro"
+		}
+		if info, err := os.Stat(m.MountPath); err == nil && info.IsDir() || underRoot(m.MountPath) {
+			p.mounts = append(p.mounts, mount{kind, dir, m.MountPath})
 		} else {
 			rewrite[m.MountPath] = dir
 			// A mount of its own, so that it stays writable under a
 			// read-only root.
-			p.mounts = append(p.mounts, [2]string{dir, dir})
+			p.mounts = append(p.mounts, mount{kind, dir, dir})
 		}
-		if m.SubPath != "" || m.ReadOnly {
-			t.Fatalf("container %s mounts %s with subPath or readOnly, which this test does not model", c.Name, m.Name)
+		if m.SubPath != "" {
+			t.Fatalf("container %s mounts %s with subPath, which this test does not model", c.Name, m.Name)
 		}
 	}
 	for _, to := range rewrite {
 		for _, m := range p.mounts {
-			if m[0] != m[1] && (to == m[1] || strings.HasPrefix(to, m[1]+"/")) {
-				t.Fatalf("container %s: folder %s is under %s, which the process sees as its volume: keep the test's folders elsewhere", c.Name, to, m[1])
+			if m.src != m.dst && (to == m.dst || strings.HasPrefix(to, m.dst+"/")) {
+				t.Fatalf("container %s: folder %s is under %s, which the process sees as its volume: keep the test's folders elsewhere", c.Name, to, m.dst)
 			}
 		}
 	}
@@ -358,7 +413,7 @@ func toProcess(t testing.TB, pod corev1.PodSpec, c corev1.Container, img image, 
 	}
 	if wd != "" {
 		p.dir = path(wd)
-		if info, err := os.Stat(p.dir); err != nil || !info.IsDir() {
+		if info, err := os.Stat(p.dir); (err != nil || !info.IsDir()) && !underRoot(p.dir) {
 			p.dir = filepath.Join(root, "workdir")
 			if err := os.MkdirAll(p.dir, 0o755); err != nil {
 				t.Fatal(err)
@@ -423,13 +478,25 @@ func openPath(t testing.TB, dir string) {
 }
 
 // launcher runs in the process's own mount namespace (unshare --mount, which
-// makes it private): it makes the bind mounts given as "count src dst ...",
-// remounts / read-only if asked, changes to the working directory, then execs
-// the container's argv, untouched, as the given user through setpriv (no
-// capabilities, no_new_privs).
-const launcher = `n=$1; shift
-while [ "$n" -gt 0 ]; do mount --bind "$1" "$2" || exit 1; shift 2; n=$((n-1)); done
-if [ "$1" = ro ]; then mount -o remount,bind,ro / || exit 1; fi
+// makes it private): it makes the mounts given as "count kind src dst ...",
+// creating a missing mount point (toProcess names those only inside a tmpfs
+// it asked for), remounts / and those tmpfs read-only if asked, changes to
+// the working directory, then execs the container's argv, untouched, as the
+// given user through setpriv (no capabilities, no_new_privs).
+const launcher = `n=$1; shift; tmpfs=
+while [ "$n" -gt 0 ]; do
+  kind=$1 src=$2 dst=$3; shift 3; n=$((n-1))
+  if [ "$kind" = tmpfs ]; then mount -t tmpfs -o mode=0755 tmpfs "$dst" || exit 1; tmpfs="$tmpfs $dst"; continue; fi
+  if [ ! -e "$dst" ]; then
+    if [ -d "$src" ]; then mkdir -p "$dst" || exit 1; else mkdir -p "$(dirname "$dst")" && : >"$dst" || exit 1; fi
+  fi
+  mount --bind "$src" "$dst" || exit 1
+  if [ "$kind" = ro ]; then mount -o remount,bind,ro "$dst" || exit 1; fi
+done
+if [ "$1" = ro ]; then
+  mount -o remount,bind,ro / || exit 1
+  for d in $tmpfs; do mount -o remount,ro "$d" || exit 1; done
+fi
 cd "$2" || exit 1
 shift 2
 if [ "$1" = - ]; then shift; exec "$@"; fi
@@ -441,7 +508,7 @@ func (p process) start(t testing.TB) *testproc.Process {
 	t.Helper()
 	args := []string{"--mount", "--", "/bin/sh", "-c", launcher, "launcher", strconv.Itoa(len(p.mounts))}
 	for _, m := range p.mounts {
-		args = append(args, m[0], m[1])
+		args = append(args, m.kind, m.src, m.dst)
 	}
 	if p.readOnlyRoot {
 		args = append(args, "ro", p.dir)
