@@ -72,12 +72,16 @@ objectstore: ## build (or reuse) the real MinIO server, mc and SeaweedFS's weed 
 sparkoperator: ## build (or reuse) the real Spark Operator (controller + webhook) that test/sparkoperator runs
 	hack/sparkoperator/build.sh
 
+.PHONY: spark
+spark: ## assemble (or reuse) the Spark 4.0.4 SPARK_HOME the tests run: pyspark's jars and bin/ from PyPI, the S3A jars from Maven Central
+	hack/spark/build.sh
+
 .PHONY: upstream
 upstream: ## fetch (or verify) the pinned upstream files the tests serve: Argo CD install.yaml, Spark Operator CRDs
 	hack/upstream/fetch.sh
 
 .PHONY: test
-test: upstream controlplane argocd objectstore sparkoperator ## run every test: unit, golden, kustomize builds, the real control plane, a real Argo CD, object stores and Spark Operator
+test: upstream controlplane argocd objectstore sparkoperator spark ## run every test: unit, golden, kustomize builds, the real control plane, a real Argo CD, object stores, Spark Operator and Spark
 	$(GO) test -count=1 -timeout 45m ./...
 
 .PHONY: test-short

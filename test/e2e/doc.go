@@ -78,21 +78,26 @@
 //     pods. They run with the test's admin kubeconfig, not Argo CD's
 //     ServiceAccounts, so Argo CD's RBAC is applied and synced but does not
 //     limit them.
-//   - The Spark driver and executor JVMs: there is no Spark distribution
-//     here. Instead, the example SparkApplication is accepted by the real
-//     CRD schemas (test/integration), defaulted and validated by the real
-//     operator webhook, and picked up by the real controller, which gets as
-//     far as running bin/spark-submit (missing here) and records that failure
-//     in the application's status; a driver pod shaped like spark-submit's is
-//     mutated by the real webhook from the application's driver spec
-//     (test/sparkoperator). The image's own contents (Hadoop and hadoop-aws
-//     versions, uid) are checked by `make image-test` where a container
-//     runtime exists.
-//   - The Spark History Server JVM: same reason. Instead, its rendered
-//     Deployment, ConfigMap (spark-defaults.conf with the S3A settings for the
-//     configured object store) and Ingress are checked in the built overlays
-//     (generator/kustomize_test.go, variants_test.go), applied to a real API
-//     server, and synced by the real Argo CD here.
+//   - The Spark driver and executor as pods: the operator's cluster-mode
+//     submission is not run yet. Instead, the real Spark 4.0.4 JVMs run from
+//     hack/spark/build.sh's SPARK_HOME (the pyspark 4.0.4 sdist's jars and
+//     bin/, plus the S3A jars that generator/image pins, each SHA-1 checked
+//     against Maven Central): test/objectstore runs the example
+//     SparkApplication's main class and mainApplicationFile with its
+//     sparkConf, hadoopConf and env through spark-submit in local mode
+//     (FAKE marker in spark_test.go, localSubmit), writing a real rolling
+//     event log to the real MinIO over s3a://. The real operator webhook
+//     defaults and validates the example and mutates a driver pod shaped like
+//     spark-submit's (test/sparkoperator).
+//   - The SparkPi job itself: Spark 4.x publishes no examples jar to a
+//     registry this machine reaches, so hack/spark/pi is gen's own SparkPi
+//     (same class name, same output line), built against Spark's jars and
+//     put at the example's mainApplicationFile path.
+//   - The Spark History Server runs for real (test/objectstore,
+//     TestHistoryServerListsARealSparkApplication): the rendered command,
+//     args, env and spark-defaults.conf, as uid 185 on a read-only root with
+//     only the rendered emptyDirs writable, reading that event log from the
+//     real MinIO; only its pod is not started by a kubelet.
 //   - Argo CD's API server and UI (argocd-server), and its other optional
 //     components: not started. Instead, their objects from the pinned
 //     install.yaml and gen's patches (argocd-cmd-params-cm server.insecure,

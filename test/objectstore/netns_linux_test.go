@@ -62,12 +62,16 @@ func setupNamespace() (func(), error) {
 	return func() { os.RemoveAll(tmp); cleanup() }, nil
 }
 
-// writeHosts makes names resolve to podAddr (and localhost to loopback).
+// writeHosts makes names resolve to podAddr (and localhost to loopback),
+// and the host name too, as the kubelet's hosts file of a pod maps the pod's
+// host name to its IP: a JVM asks for its own address (Spark's
+// Utils.findLocalInetAddress) and fails without it.
 func writeHosts(names []string) error {
 	content := "127.0.0.1\tlocalhost\n::1\tlocalhost\n"
-	if len(names) > 0 {
-		content += podAddr + "\t" + strings.Join(names, " ") + "\n"
+	if host, err := os.Hostname(); err == nil {
+		names = append([]string{host}, names...)
 	}
+	content += podAddr + "\t" + strings.Join(names, " ") + "\n"
 	// Same inode: the bind mount over /etc/hosts shows the new content.
 	return os.WriteFile(hostsFile, []byte(content), 0o644)
 }

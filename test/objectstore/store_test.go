@@ -192,31 +192,7 @@ func testStore(t *testing.T, cfg config.Platform, sc storeCase) {
 		t.Fatal(err)
 	}
 	secret := secrets[cfg.Spec.MinIO.CredentialsSecret]
-	// The test's own client resolves the Service names itself: Go caches
-	// /etc/hosts for 5 s within a process, and the previous test's names
-	// may still be in that cache. (The Jobs are new processes: they read
-	// the hosts file afresh.)
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	newClient := func(user, password string) *minio.Client {
-		c, err := minio.New(u.Host, &minio.Options{
-			Creds:  credentials.NewStaticV4(user, password, ""),
-			Secure: u.Scheme == "https",
-			Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				host, port, err := net.SplitHostPort(addr)
-				if err != nil {
-					return nil, err
-				}
-				if !slices.Contains(names, host) {
-					return nil, fmt.Errorf("%s is not the name of a rendered Service", host)
-				}
-				return dialer.DialContext(ctx, network, net.JoinHostPort(podAddr, port))
-			}},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	newClient := func(user, password string) *minio.Client { return s3Client(t, u, names, user, password) }
 	user, password := secret[component.CredentialsUserKey], secret[component.CredentialsPasswordKey]
 	client := newClient(user, password)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -343,6 +319,33 @@ func waitFor(timeout time.Duration, cond func() bool) bool {
 func isDone(p *testproc.Process) bool {
 	exited, _ := p.Exited()
 	return exited
+}
+
+// s3Client is an S3 client of the store at endpoint u. It resolves the
+// rendered Service names itself: Go caches /etc/hosts for 5 s within a
+// process, and the previous test's names may still be in that cache. (The
+// pods' processes are new processes: they read the hosts file afresh.)
+func s3Client(t testing.TB, u *url.URL, names []string, user, password string) *minio.Client {
+	t.Helper()
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	c, err := minio.New(u.Host, &minio.Options{
+		Creds:  credentials.NewStaticV4(user, password, ""),
+		Secure: u.Scheme == "https",
+		Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Contains(names, host) {
+				return nil, fmt.Errorf("%s is not the name of a rendered Service", host)
+			}
+			return dialer.DialContext(ctx, network, net.JoinHostPort(podAddr, port))
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // startServer starts the store's server from the rendered Deployment with
